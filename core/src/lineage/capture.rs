@@ -1,0 +1,170 @@
+//! Capturing the code version with git2 and the machine's facts.
+
+use std::path::Path;
+
+use git2::{DiffFormat, DiffOptions, Repository, StatusOptions};
+
+use super::CodeVersion;
+use crate::{ContentHash, Error};
+
+/// The code version of the repository containing `dir`, and the patch of its
+/// uncommitted changes (tracked and untracked, ignored files excluded) — empty when
+/// clean. Outside a repository: no commit, clean, no patch.
+///
+/// # Errors
+/// [`Error::Git`] when the repository exists but cannot be read.
+pub fn capture_code(dir: &Path) -> Result<(CodeVersion, Vec<u8>), Error> {
+    let git = |e: git2::Error| Error::Git {
+        path: dir.to_owned(),
+        message: e.message().to_owned(),
+    };
+    let Ok(repo) = Repository::discover(dir) else {
+        return Ok((
+            CodeVersion {
+                commit: None,
+                dirty: false,
+                patch_sha256: None,
+            },
+            Vec::new(),
+        ));
+    };
+    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let commit = head.as_ref().map(|c| c.id().to_string());
+
+    let mut status_options = StatusOptions::new();
+    status_options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let dirty = !repo
+        .statuses(Some(&mut status_options))
+        .map_err(git)?
+        .is_empty();
+    if !dirty {
+        return Ok((
+            CodeVersion {
+                commit,
+                dirty,
+                patch_sha256: None,
+            },
+            Vec::new(),
+        ));
+    }
+
+    let tree = head
+        .as_ref()
+        .map(git2::Commit::tree)
+        .transpose()
+        .map_err(git)?;
+    let mut diff_options = DiffOptions::new();
+    diff_options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .show_untracked_content(true)
+        .show_binary(true);
+    let diff = repo
+        .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut diff_options))
+        .map_err(git)?;
+    let mut patch = Vec::new();
+    diff.print(DiffFormat::Patch, |_, _, line| {
+        if matches!(line.origin(), '+' | '-' | ' ') {
+            patch.push(line.origin() as u8);
+        }
+        patch.extend_from_slice(line.content());
+        true
+    })
+    .map_err(git)?;
+    let patch_sha256 = Some(ContentHash::of_bytes(&patch));
+    Ok((
+        CodeVersion {
+            commit,
+            dirty,
+            patch_sha256,
+        },
+        patch,
+    ))
+}
+
+/// The project root for `dir`: the working tree of the enclosing git repository, or
+/// `dir` itself. Config paths are made relative to it, so a checkout's location does
+/// not change hashes.
+#[must_use]
+pub fn project_root(dir: &Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    Repository::discover(&absolute)
+        .ok()
+        .and_then(|repo| repo.workdir().map(Path::to_path_buf))
+        .map_or(absolute, |root| std::path::absolute(&root).unwrap_or(root))
+}
+
+/// The CPU model name (from `/proc/cpuinfo` on Linux), or `unknown`.
+#[must_use]
+pub fn cpu_model() -> String {
+    fs_err::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit_all(repo: &Repository, message: &str) {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let parents: Vec<_> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap();
+    }
+
+    #[test]
+    fn clean_dirty_and_untracked_states_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        crate::atomic::write_atomic(&dir.path().join("a.rs"), b"fn a() {}\n").unwrap();
+        crate::atomic::write_atomic(&dir.path().join(".gitignore"), b"runs/\n").unwrap();
+        commit_all(&repo, "first");
+
+        let (clean, patch) = capture_code(dir.path()).unwrap();
+        assert!(!clean.dirty && patch.is_empty() && clean.commit.is_some());
+
+        // Ignored files never make the tree dirty (the run store lives there).
+        crate::atomic::write_atomic(&dir.path().join("runs/x.json"), b"{}").unwrap();
+        assert_eq!(capture_code(dir.path()).unwrap().0, clean);
+
+        crate::atomic::write_atomic(&dir.path().join("a.rs"), b"fn a() { 1; }\n").unwrap();
+        let (edited, patch) = capture_code(dir.path()).unwrap();
+        assert!(edited.dirty);
+        assert!(String::from_utf8_lossy(&patch).contains("+fn a() { 1; }"));
+
+        crate::atomic::write_atomic(&dir.path().join("new.rs"), b"// new\n").unwrap();
+        let (untracked, patch) = capture_code(dir.path()).unwrap();
+        assert!(String::from_utf8_lossy(&patch).contains("+// new"));
+        assert_ne!(untracked.content_hash(), edited.content_hash());
+        assert_ne!(edited.content_hash(), clean.content_hash());
+    }
+
+    #[test]
+    fn outside_a_repository_there_is_no_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, _) = capture_code(dir.path()).unwrap();
+        assert_eq!(code.commit, None);
+    }
+}
