@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Benchmark: `trainer data manifest` vs `sha256sum` and `openssl dgst -sha256` over the
+# Benchmark: the manifest builder (the code `trainer data manifest` runs) vs `sha256sum` and `openssl dgst -sha256` over the
 # same page-cached synthetic tree, in one run on one machine. Prints throughput and
 # ratios; asserts nothing (machines are noisy).
 #
 #   bench/manifest.sh [SIZE_MIB] [FILES]        default: 2560 MiB in 640 files
 #
-# Needs a release build of the trainer (built here if missing) and openssl.
+# Builds `dialekt-core`'s `manifest` example in release mode (no tensor libraries
+# needed) and needs openssl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-2560}
@@ -14,8 +15,8 @@ TREE=${BENCH_TREE:-/tmp/dialekt-bench-manifest}
 REPEATS=${REPEATS:-3}
 CORES=$(nproc)
 
-cargo build --release -q -p dialekt-trainer
-TRAINER=${CARGO_TARGET_DIR:-target}/release/trainer
+cargo build --release -q -p dialekt-core --example manifest
+MANIFEST=${CARGO_TARGET_DIR:-target}/release/examples/manifest
 
 if [ ! -f "$TREE/.complete-$SIZE_MIB-$FILES" ]; then
   echo "making a ${SIZE_MIB} MiB tree of ${FILES} files in $TREE ..."
@@ -33,27 +34,28 @@ find "$TREE" -type f -name 'f*.bin' -print0 | xargs -0 cat > /dev/null   # page-
 best() { # best wall time of REPEATS runs of "$@"
   local best=""
   for _ in $(seq "$REPEATS"); do
-    local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N)
+    local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null 2>&1; t1=$(date +%s.%N)
     best=$(echo "$t0 $t1 ${best:-inf}" | awk '{d=$2-$1; b=($3=="inf")?d:$3; print (d<b)?d:b}')
   done
   echo "$best"
 }
 list() { find "$TREE" -type f -name 'f*.bin' -print0; }
 
-t_ours=$(best "$TRAINER" data manifest --no-cache "$TREE")
+t_ours=$(best "$MANIFEST" --no-cache "$TREE")
 t_sha=$(best bash -c "$(declare -f list); TREE=$TREE; list | xargs -0 sha256sum")
 t_ossl=$(best bash -c "$(declare -f list); TREE=$TREE; list | xargs -0 openssl dgst -sha256")
 # Warm cache: a second manifest of the unchanged tree reads no file contents.
-"$TRAINER" data manifest "$TREE" > /dev/null
-t_cached=$(best "$TRAINER" data manifest "$TREE")
+export DIALEKT_CACHE_DIR=${DIALEKT_CACHE_DIR:-/tmp/dialekt-bench-cache}
+"$MANIFEST" "$TREE" 2> /dev/null
+t_cached=$(best "$MANIFEST" "$TREE")
 
 awk -v b="$BYTES" -v o="$t_ours" -v s="$t_sha" -v p="$t_ossl" -v c="$t_cached" -v n="$CORES" 'BEGIN {
   gb = b / 1e9
   printf "tree: %.2f GB, %d cores\n", gb, n
-  printf "%-36s %8.3f s  %6.2f GB/s\n", "trainer data manifest (cold cache)", o, gb / o
+  printf "%-36s %8.3f s  %6.2f GB/s\n", "dialekt manifest (no cache)", o, gb / o
   printf "%-36s %8.3f s  %6.2f GB/s\n", "sha256sum (1 process)", s, gb / s
   printf "%-36s %8.3f s  %6.2f GB/s\n", "openssl dgst -sha256 (1 process)", p, gb / p
-  printf "%-36s %8.3f s\n", "trainer data manifest (stat cache)", c
+  printf "%-36s %8.3f s\n", "dialekt manifest (stat cache hit)", c
   printf "ratio vs sha256sum:                 %.2fx\n", s / o
   printf "ratio vs openssl single core:       %.2fx\n", p / o
   printf "ratio vs openssl x %d cores (goal >= 0.8): %.2f\n", n, (p / o) / n

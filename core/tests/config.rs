@@ -331,6 +331,12 @@ fn experiments_danish_is_the_seed_adapted_config() {
     dialekt_core::atomic::write_atomic(&seed, SEED_DANISH.as_bytes()).unwrap();
     let overrides = [Override::parse("dataset.path=data/parquet").unwrap()];
     let reference = resolve_file(&seed, &overrides, dir.path()).unwrap();
-    assert_eq!(ours.experiment.hashed_value(), reference.experiment.hashed_value());
-    assert_eq!(ours.experiment.content_hash(), reference.experiment.content_hash());
+    assert_eq!(
+        ours.experiment.hashed_value(),
+        reference.experiment.hashed_value()
+    );
+    assert_eq!(
+        ours.experiment.content_hash(),
+        reference.experiment.content_hash()
+    );
 }

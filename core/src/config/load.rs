@@ -46,13 +46,20 @@ pub fn resolve_file(
     overrides: &[Override],
     project_root: &Path,
 ) -> Result<Resolved, Error> {
+    // Absolute, lexically normalised paths: relative ones would resolve against the
+    // current directory and make the result depend on where the command ran.
+    let absolute =
+        |p: &Path| normalize_lexically(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
+    let (file, root) = (absolute(path), absolute(project_root));
+    let project_root = root.as_path();
     let mut reader = LayerReader {
         project_root,
         stack: Vec::new(),
         layers: Vec::new(),
         sources: Vec::new(),
     };
-    reader.read(path, None)?;
+    reader.read(&file, None)?;
+    let shown = shown_path(&file);
     let mut merged = Value::Mapping(Mapping::new());
     for layer in reader.layers {
         merge_values(&mut merged, layer.value);
@@ -64,7 +71,7 @@ pub fn resolve_file(
     }
     let mut experiment: Experiment =
         yaml_serde::from_value(merged).map_err(|e| Error::InvalidValue {
-            origin: Origin::WholeFile(path.to_owned()),
+            origin: Origin::WholeFile(shown.clone()),
             key: None,
             message: e.to_string(),
         })?;
@@ -78,7 +85,7 @@ pub fn resolve_file(
     let problems = experiment.problems();
     if !problems.is_empty() {
         return Err(Error::InvalidConfig {
-            path: path.to_owned(),
+            path: shown,
             problems,
         });
     }
@@ -99,28 +106,29 @@ struct LayerReader<'a> {
 
 impl LayerReader<'_> {
     fn read(&mut self, path: &Path, included_from: Option<&Origin>) -> Result<(), Error> {
-        let normalized = normalize_lexically(path);
-        if self.stack.contains(&normalized) {
+        // Read by absolute path, but name files in messages as the user would.
+        let shown = shown_path(path);
+        if self.stack.iter().any(|p| p == path) {
             let origin = included_from
                 .cloned()
-                .unwrap_or(Origin::WholeFile(path.to_owned()));
+                .unwrap_or(Origin::WholeFile(shown.clone()));
             return Err(Error::IncludeCycle {
                 origin,
-                path: path.to_owned(),
+                path: shown,
             });
         }
         let text = fs_err::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
+            path: shown.clone(),
             source,
         })?;
-        let mut layer = RawLayer::parse(path, &text)?;
+        let mut layer = RawLayer::parse(&shown, &text)?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let includes = take_includes(&mut layer.value, path)?;
+        let includes = take_includes(&mut layer.value, &shown)?;
         normalize_paths(&mut layer.value, dir, self.project_root);
 
-        self.stack.push(normalized);
+        self.stack.push(path.to_owned());
         for include in includes {
-            let origin = Origin::WholeFile(path.to_owned());
+            let origin = Origin::WholeFile(shown.clone());
             self.read(&normalize_lexically(&dir.join(include)), Some(&origin))?;
         }
         self.stack.pop();
@@ -132,6 +140,18 @@ impl LayerReader<'_> {
         self.layers.push(layer);
         Ok(())
     }
+}
+
+/// `path` relative to the current directory when it lies below it, else as is.
+fn shown_path(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            path.strip_prefix(normalize_lexically(&cwd))
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| path.to_owned())
 }
 
 /// Removes `include` from a layer (it names files, it is not config) and returns it.

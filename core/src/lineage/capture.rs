@@ -85,16 +85,18 @@ pub fn capture_code(dir: &Path) -> Result<(CodeVersion, Vec<u8>), Error> {
     ))
 }
 
-/// The project root for `dir`: the working tree of the enclosing git repository, or
-/// `dir` itself. Config paths are made relative to it, so a checkout's location does
-/// not change hashes.
+/// The project root for an experiment in `dir`: the working tree of the enclosing git
+/// repository, else the current directory. Config paths are made relative to it, so the
+/// location of a checkout does not change hashes.
 #[must_use]
 pub fn project_root(dir: &Path) -> std::path::PathBuf {
-    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
-    Repository::discover(&absolute)
+    let absolute = |p: &Path| {
+        crate::config::normalize_lexically(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()))
+    };
+    Repository::discover(absolute(dir))
         .ok()
-        .and_then(|repo| repo.workdir().map(Path::to_path_buf))
-        .map_or(absolute, |root| std::path::absolute(&root).unwrap_or(root))
+        .and_then(|repo| repo.workdir().map(absolute))
+        .unwrap_or_else(|| absolute(Path::new(".")))
 }
 
 /// The CPU model name (from `/proc/cpuinfo` on Linux), or `unknown`.

@@ -307,18 +307,32 @@ mod tests {
     #[test]
     fn parquet_row_counts_come_from_the_footer() {
         let dir = tree();
-        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/three_rows.parquet");
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/three_rows.parquet"
+        );
         fs_err::copy(fixture, dir.path().join("split=dev/part-0.parquet")).unwrap();
         let m = build(dir.path(), &BuildOptions::default(), &()).unwrap();
-        assert_eq!(m.file("split=dev/part-0.parquet").unwrap().parquet_rows, Some(3));
+        assert_eq!(
+            m.file("split=dev/part-0.parquet").unwrap().parquet_rows,
+            Some(3)
+        );
         assert_eq!(m.file("a.txt").unwrap().parquet_rows, None);
     }
 
     #[test]
     fn a_truncated_parquet_file_is_named() {
         let dir = tree();
-        let fixture = fs_err::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/three_rows.parquet")).unwrap();
-        crate::atomic::write_atomic(&dir.path().join("cut.parquet"), &fixture[..fixture.len() / 2]).unwrap();
+        let fixture = fs_err::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/three_rows.parquet"
+        ))
+        .unwrap();
+        crate::atomic::write_atomic(
+            &dir.path().join("cut.parquet"),
+            &fixture[..fixture.len() / 2],
+        )
+        .unwrap();
         let err = build(dir.path(), &BuildOptions::default(), &()).unwrap_err();
         assert!(err.to_string().contains("cut.parquet"), "{err}");
     }
