@@ -4,6 +4,7 @@
 #
 #   bench/model/run.sh [threads]        (default 2)
 #
+# Dev profile on purpose: dependencies (burn, libtorch glue) are built with opt-level 3 there.
 # Needs: /work/venvs/ref (fairseq2 0.6), libtorch 2.9 for burn-tch (see .ci/run for the env).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,7 +12,7 @@ THREADS="${1:-2}"
 REF_PY="${DIALEKT_REF_PYTHON:-/work/venvs/ref/bin/python}"
 export OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" RAYON_NUM_THREADS="$THREADS"
 
-ours=$(DIALEKT_BENCH_THREADS="$THREADS" cargo test --release -p dialekt-trainer --test model_bench \
+ours=$(cargo test -p dialekt-trainer --test model_bench \
   -- --ignored --nocapture --test-threads 1 2>/dev/null | grep '^{"impl"')
 theirs=$("$REF_PY" bench/model/fairseq2_step.py --threads "$THREADS" 2>/dev/null | grep '^{"impl"')
 echo "$ours"

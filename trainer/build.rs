@@ -1,0 +1,63 @@
+//! Records the facts about this build that enter every run's environment lock: the
+//! compiler, the target and the exact dependency lock file.
+
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+fn main() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let version = Command::new(&rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown".to_owned(), |v| v.trim().to_owned());
+    println!("cargo:rustc-env=DIALEKT_RUSTC_VERSION={version}");
+    println!(
+        "cargo:rustc-env=DIALEKT_TARGET={}",
+        std::env::var("TARGET").unwrap_or_default()
+    );
+
+    let lock = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    let digest = std::fs::read(&lock)
+        .map(|bytes| hex(&Sha256::digest(&bytes)))
+        .unwrap_or_default();
+    println!("cargo:rustc-env=DIALEKT_CARGO_LOCK_SHA256={digest}");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    println!("cargo:rerun-if-env-changed=RUSTC");
+
+    println!(
+        "cargo:rustc-env=DIALEKT_LIBTORCH_VERSION={}",
+        libtorch_version()
+    );
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_USE_PYTORCH");
+}
+
+/// The libtorch version torch-sys links against, found the way torch-sys finds it:
+/// `$LIBTORCH/build-version`, or the Python torch when `LIBTORCH_USE_PYTORCH` is set.
+fn libtorch_version() -> String {
+    if let Some(dir) = std::env::var_os("LIBTORCH")
+        && let Ok(text) = std::fs::read_to_string(std::path::Path::new(&dir).join("build-version"))
+    {
+        return text.trim().to_owned();
+    }
+    if std::env::var_os("LIBTORCH_USE_PYTORCH").is_some() {
+        let python =
+            std::env::var("PYTHON_SYS_EXECUTABLE").unwrap_or_else(|_| "python3".to_owned());
+        let output = Command::new(python)
+            .args(["-c", "import torch; print(torch.__version__)"])
+            .output();
+        if let Ok(output) = output
+            && output.status.success()
+        {
+            return String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        }
+    }
+    "unknown".to_owned()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

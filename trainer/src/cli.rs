@@ -1,0 +1,55 @@
+//! Command-line interface: one subcommand group per concept, each implemented in
+//! [`crate::commands`]. This is the only layer that uses `anyhow`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Fine-tune CTC speech models on Danish as reproducible, content-addressed experiments.
+#[derive(Debug, Parser)]
+#[command(name = "trainer", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve an experiment config and compute its content hash.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
+    /// Data sets: CoRal preparation and content manifests.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// omniASR checkpoints: inspect, export to the fairseq2 layout.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+    /// Greedy CTC transcripts (and logits) of audio files.
+    Transcribe(commands::transcribe::TranscribeArgs),
+    /// Inspect and compare recorded runs.
+    #[command(subcommand)]
+    Runs(commands::runs::RunsCommand),
+    /// Transcript normalisation (CoRal or omniASR style).
+    #[command(subcommand)]
+    Text(commands::text::TextCommand),
+    /// WER/CER (jiwer-exact) by dialect, age and gender, with bootstrap intervals.
+    Score(commands::score::ScoreArgs),
+}
+
+/// Runs one parsed command line.
+///
+/// # Errors
+/// Whatever the command fails with, with context naming the file or key involved.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Config(command) => command.run(),
+        Command::Data(command) => command.run(),
+        Command::Model(command) => command.run(),
+        Command::Transcribe(args) => args.run(),
+        Command::Runs(command) => command.run(),
+        Command::Text(command) => command.run(),
+        Command::Score(command) => command.run(),
+    }
+}

@@ -1,0 +1,165 @@
+//! `trainer model ...`: look inside and convert omniASR checkpoints.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::model::ArchConfig;
+use crate::model::asset::resolve_model;
+use crate::model::backend::{Accelerator, Backend};
+use crate::model::checkpoint::{Checkpoint, export, load_model};
+use crate::model::pickle::Layout;
+use crate::model::weights::expected_tensors;
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Show a checkpoint's arch, tensors, parameter count and dtypes (reads no tensor data).
+    Inspect(InspectArgs),
+    /// Load a checkpoint and write it back in a fairseq2 layout (verifies every tensor).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A `.pt` file, a fairseq2 `step_N` directory, or an asset name (`omniASR_CTC_300M`).
+    pub checkpoint: String,
+    /// Arch preset (`300m`, `1b_v2`, ...) or YAML/JSON file; inferred from the shapes otherwise.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// List every tensor with its shape and dtype.
+    #[arg(long)]
+    pub tensors: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Checkpoint to read (path, `step_N` directory or asset name).
+    pub checkpoint: String,
+    /// Where to write the `.pt` file.
+    pub output: PathBuf,
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// `released` = `{"model": ..., "fs2": True}` (asset cards); `state-dict` = `sdp_00.pt`.
+    #[arg(long, value_enum, default_value_t = ExportLayout::Released)]
+    pub layout: ExportLayout,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportLayout {
+    Released,
+    StateDict,
+}
+
+impl ModelCommand {
+    /// # Errors
+    /// Unreadable or mismatched checkpoints, with the file and tensor named.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Self::Inspect(args) => args.run(),
+            Self::Export(args) => args.run(),
+        }
+    }
+}
+
+impl InspectArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let (path, asset) = resolve_model(&self.checkpoint)?;
+        let checkpoint = Checkpoint::open(&path)?;
+        let shapes = checkpoint.shapes();
+        let dtypes = checkpoint.dtypes();
+        let (arch, assumed) = match (self.arch.as_deref(), asset) {
+            (Some(arch), _) => (ArchConfig::from_name_or_file(arch)?, Vec::new()),
+            (None, Some(asset)) => (ArchConfig::preset(asset.arch)?, Vec::new()),
+            (None, None) => checkpoint
+                .infer_arch()
+                .context("inferring the arch; pass --arch")?,
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "checkpoint: {}", checkpoint.path.display())?;
+        writeln!(out, "layout:     {:?}", checkpoint.layout)?;
+        let stored: u64 = shapes
+            .values()
+            .map(|s| s.iter().product::<usize>() as u64)
+            .sum();
+        writeln!(out, "tensors:    {} ({stored} values)", shapes.len())?;
+        let mut by_dtype = std::collections::BTreeMap::<&str, usize>::new();
+        for dtype in dtypes.values() {
+            *by_dtype.entry(dtype).or_default() += 1;
+        }
+        writeln!(out, "dtypes:     {by_dtype:?}")?;
+        writeln!(out, "arch:       {}", serde_json::to_string(&arch)?)?;
+        for a in &assumed {
+            writeln!(out, "assumed:    {a}")?;
+        }
+        writeln!(out, "parameters: {} (from the arch)", arch.param_count())?;
+        let expected = expected_tensors(&arch);
+        let missing = expected
+            .iter()
+            .filter(|(k, _)| !shapes.contains_key(k))
+            .count();
+        let mismatched = expected
+            .iter()
+            .filter(|(k, s)| shapes.get(k).is_some_and(|found| found != s))
+            .count();
+        let unexpected = shapes
+            .keys()
+            .filter(|k| !expected.iter().any(|(e, _)| e == *k))
+            .count();
+        let verdict = if missing + mismatched + unexpected == 0 {
+            "ok"
+        } else {
+            "MISMATCH"
+        };
+        writeln!(
+            out,
+            "matches arch: {verdict} ({} expected, {missing} missing, {mismatched} wrong shape, {unexpected} unexpected)",
+            expected.len()
+        )?;
+        if self.tensors {
+            for (key, shape) in &shapes {
+                let dtype = dtypes.get(key).map_or("?", String::as_str);
+                writeln!(out, "  {key}\t{shape:?}\t{dtype}")?;
+            }
+        }
+        Ok(if verdict == "ok" {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}
+
+impl ExportArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let (path, asset) = resolve_model(&self.checkpoint)?;
+        let arch = match (self.arch.as_deref(), asset) {
+            (Some(arch), _) => Some(ArchConfig::from_name_or_file(arch)?),
+            (None, Some(asset)) => Some(ArchConfig::preset(asset.arch)?),
+            (None, None) => None,
+        };
+        // Pure-Rust CPU is enough to move tensors; prefer it so export needs no libtorch.
+        let backend = if Backend::Flex.is_compiled() {
+            Backend::Flex
+        } else {
+            Backend::default_compiled()
+        };
+        let device = backend.device(Accelerator::Cpu)?;
+        let loaded = load_model(&path, arch, &device)?;
+        let layout = match self.layout {
+            ExportLayout::Released => Layout::Released,
+            ExportLayout::StateDict => Layout::StateDict,
+        };
+        export(&loaded.model, &loaded.arch, &self.output, layout)?;
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "wrote {} ({} parameters)",
+            self.output.display(),
+            loaded.arch.param_count()
+        )?;
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,156 @@
+//! `trainer transcribe`: greedy CTC transcripts (and optionally logits) for audio files.
+//!
+//! Files are decoded, resampled to 16 kHz and normalised per utterance exactly as the training
+//! data path does, then run in padded batches; the model masks padding, so a file's transcript
+//! and logits do not depend on which files share its batch.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use dialekt_text::tokenizer::Tokenizer;
+
+use crate::data::audio::decode_audio;
+use crate::data::normalize::normalize_audio;
+use crate::data::resample::resample;
+use crate::model::asset::resolve_model;
+use crate::model::backend::{Accelerator, Backend};
+use crate::model::checkpoint::load_model;
+use crate::model::config::SAMPLE_RATE_HZ;
+use crate::model::decode::greedy_decode;
+use crate::model::{ArchConfig, AudioBatch, npy};
+
+#[derive(Debug, Args)]
+pub struct TranscribeArgs {
+    /// Checkpoint (`.pt`, fairseq2 `step_N` directory) or asset name (`omniASR_CTC_300M`).
+    #[arg(long)]
+    pub model: String,
+    /// SentencePiece model; without it, token ids are printed.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Arch preset or YAML/JSON dimensions file; inferred from tensor shapes otherwise.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Write `<audio stem>.npy` (float32 `[frames, vocab]`, valid frames only) here.
+    #[arg(long)]
+    pub emit_logits: Option<PathBuf>,
+    /// `tch` (libtorch), `flex` (pure Rust) or `cuda` (CubeCL).
+    #[arg(long, default_value_t = Backend::default_compiled().to_string())]
+    pub backend: String,
+    /// `cpu`, `cuda` or `cuda:N`.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Files per padded batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch_size: usize,
+    /// Audio files (WAV or FLAC, any rate, mono or multi-channel).
+    #[arg(required = true)]
+    pub audio: Vec<PathBuf>,
+}
+
+impl TranscribeArgs {
+    /// # Errors
+    /// Unreadable model, tokenizer or audio, with the file named.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let backend: Backend = self.backend.parse()?;
+        let device = backend.device(self.device.parse::<Accelerator>()?)?;
+        let (path, asset) = resolve_model(&self.model)?;
+        let arch = match (self.arch.as_deref(), asset) {
+            (Some(arch), _) => Some(ArchConfig::from_name_or_file(arch)?),
+            (None, Some(asset)) => Some(ArchConfig::preset(asset.arch)?),
+            (None, None) => None,
+        };
+        let loaded = load_model(&path, arch, &device)?;
+        let mut err = std::io::stderr().lock();
+        for assumption in &loaded.assumed {
+            writeln!(err, "note: assumed {assumption} (pass --arch to set it)")?;
+        }
+        drop(err);
+        let tokenizer = self
+            .tokenizer
+            .as_deref()
+            .map(|p| {
+                Tokenizer::from_file(p)
+                    .with_context(|| format!("reading tokenizer {}", p.display()))
+            })
+            .transpose()?;
+        if let Some(tokenizer) = &tokenizer
+            && tokenizer.vocab_size() != loaded.arch.target_vocab_size
+        {
+            anyhow::bail!(
+                "tokenizer has {} pieces but the model's head has {}",
+                tokenizer.vocab_size(),
+                loaded.arch.target_vocab_size
+            );
+        }
+        let vocab = loaded.arch.target_vocab_size;
+        let mut out = std::io::stdout().lock();
+        for files in self.audio.chunks(self.batch_size.max(1)) {
+            let waveforms = files
+                .iter()
+                .map(|f| read_waveform(f))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let batch = AudioBatch::from_waveforms(&waveforms, &device);
+            let output = loaded
+                .model
+                .forward(&loaded.arch, &batch)
+                .with_context(|| format!("running {}", files[0].display()))?;
+            if let Some(dir) = &self.emit_logits {
+                write_logits(dir, files, &output, vocab)?;
+            }
+            for (file, ids) in files.iter().zip(greedy_decode(&output)) {
+                let text = match &tokenizer {
+                    Some(tokenizer) => tokenizer.decode(&ids),
+                    None => ids
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                writeln!(out, "{}\t{text}", file.display())?;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Decoded, 16 kHz, normalised samples of one file.
+fn read_waveform(path: &Path) -> anyhow::Result<Vec<f32>> {
+    let bytes = fs_err::read(path)?;
+    let audio = decode_audio(&bytes).with_context(|| format!("decoding {}", path.display()))?;
+    let mut samples = resample(&audio.samples, audio.sample_rate_hz, SAMPLE_RATE_HZ)
+        .with_context(|| format!("resampling {}", path.display()))?;
+    normalize_audio(&mut samples);
+    Ok(samples)
+}
+
+fn write_logits(
+    dir: &Path,
+    files: &[PathBuf],
+    output: &crate::model::CtcOutput,
+    vocab: usize,
+) -> anyhow::Result<()> {
+    let [_, frames, _] = output.logits.dims();
+    let all = output
+        .logits
+        .clone()
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
+    for (i, file) in files.iter().enumerate() {
+        let valid = output.frame_lengths[i];
+        let start = i * frames * vocab;
+        let stem = file
+            .file_stem()
+            .map_or_else(|| format!("{i}"), |s| s.to_string_lossy().into_owned());
+        npy::write_f32(
+            &dir.join(format!("{stem}.npy")),
+            &[valid, vocab],
+            &all[start..start + valid * vocab],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! Decoding compressed audio bytes into mono `f32` samples.
+//!
+//! CoRal stores each utterance as the original WAV file (HF `Audio` struct); the
+//! prepared corpus stores FLAC. Rate, bit depth and channel count always come from
+//! the header, never from an assumption, and every channel layout is averaged to mono
+//! exactly as fairseq2's loader does (`mean` over channels).
+
+use std::io::Cursor;
+
+use crate::data::error::AudioError;
+
+/// Lowest sample rate we accept. Anything below 8 kHz cannot carry speech up to
+/// the 8 kHz Nyquist limit of the 16 kHz target and is almost certainly a bad header.
+pub const MIN_SAMPLE_RATE_HZ: u32 = 8_000;
+/// Highest sample rate we accept; higher values are treated as a corrupt header.
+pub const MAX_SAMPLE_RATE_HZ: u32 = 384_000;
+
+/// Mono audio at a known sample rate, samples in `[-1, 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonoAudio {
+    pub samples: Vec<f32>,
+    pub sample_rate_hz: u32,
+}
+
+impl MonoAudio {
+    /// Duration in seconds.
+    #[must_use]
+    pub fn duration_secs(&self) -> f64 {
+        self.samples.len() as f64 / f64::from(self.sample_rate_hz)
+    }
+}
+
+/// Decodes WAV or FLAC bytes (sniffed from the magic number) to mono.
+///
+/// # Errors
+/// [`AudioError`] for unknown containers, malformed headers, sample rates outside
+/// [`MIN_SAMPLE_RATE_HZ`]..=[`MAX_SAMPLE_RATE_HZ`], and empty audio.
+pub fn decode_audio(bytes: &[u8]) -> Result<MonoAudio, AudioError> {
+    let audio = if bytes.starts_with(b"fLaC") {
+        decode_flac(bytes)?
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WAVE" {
+        decode_wav(bytes)?
+    } else {
+        return Err(AudioError::UnknownFormat {
+            magic: bytes.iter().take(12).copied().collect(),
+        });
+    };
+    check_rate(audio.sample_rate_hz)?;
+    if audio.samples.is_empty() {
+        return Err(AudioError::Empty);
+    }
+    Ok(audio)
+}
+
+fn check_rate(sample_rate_hz: u32) -> Result<(), AudioError> {
+    if (MIN_SAMPLE_RATE_HZ..=MAX_SAMPLE_RATE_HZ).contains(&sample_rate_hz) {
+        Ok(())
+    } else {
+        Err(AudioError::SampleRate {
+            sample_rate_hz,
+            min_hz: MIN_SAMPLE_RATE_HZ,
+            max_hz: MAX_SAMPLE_RATE_HZ,
+        })
+    }
+}
+
+/// Decodes PCM integer (8–32 bit) or IEEE float WAV.
+fn decode_wav(bytes: &[u8]) -> Result<MonoAudio, AudioError> {
+    let mut reader = hound::WavReader::new(Cursor::new(bytes))?;
+    let spec = reader.spec();
+    check_rate(spec.sample_rate)?;
+    let channels = usize::from(spec.channels);
+    if channels == 0 {
+        return Err(AudioError::Layout("WAV header declares 0 channels".into()));
+    }
+    let interleaved: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
+        hound::SampleFormat::Int => {
+            let scale = int_scale(u32::from(spec.bits_per_sample))?;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()?
+        }
+    };
+    Ok(MonoAudio {
+        samples: downmix(&interleaved, channels),
+        sample_rate_hz: spec.sample_rate,
+    })
+}
+
+/// Decodes FLAC (any bit depth up to 32, any channel count).
+fn decode_flac(bytes: &[u8]) -> Result<MonoAudio, AudioError> {
+    let mut reader = claxon::FlacReader::new(Cursor::new(bytes))?;
+    let info = reader.streaminfo();
+    check_rate(info.sample_rate)?;
+    let channels = usize::try_from(info.channels).unwrap_or(0);
+    if channels == 0 {
+        return Err(AudioError::Layout("FLAC header declares 0 channels".into()));
+    }
+    let scale = int_scale(info.bits_per_sample)?;
+    let capacity = info
+        .samples
+        .and_then(|n| usize::try_from(n).ok())
+        .map_or(0, |n| n.saturating_mul(channels));
+    let mut interleaved = Vec::with_capacity(capacity.min(1 << 28));
+    for sample in reader.samples() {
+        interleaved.push(sample? as f32 * scale);
+    }
+    Ok(MonoAudio {
+        samples: downmix(&interleaved, channels),
+        sample_rate_hz: info.sample_rate,
+    })
+}
+
+/// `1 / 2^(bits-1)`: maps signed integers of `bits` width onto `[-1, 1)`, the same
+/// convention as libsndfile (which fairseq2 and soundfile use).
+fn int_scale(bits: u32) -> Result<f32, AudioError> {
+    if (1..=32).contains(&bits) {
+        Ok(1.0 / (1u64 << (bits - 1)) as f32)
+    } else {
+        Err(AudioError::Layout(format!("{bits} bits per sample")))
+    }
+}
+
+/// Averages interleaved channels into one. A trailing partial frame is dropped.
+#[must_use]
+pub fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    if channels <= 1 {
+        return interleaved.to_vec();
+    }
+    let inv = 1.0 / channels as f32;
+    interleaved
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().sum::<f32>() * inv)
+        .collect()
+}
+
+/// Encodes mono samples as a 16-bit PCM WAV file in memory (used by tests and the
+/// demo tooling to build CoRal-style inputs).
+///
+/// # Errors
+/// [`AudioError::Wav`] if hound refuses the spec.
+pub fn encode_wav_i16(samples: &[f32], sample_rate_hz: u32) -> Result<Vec<u8>, AudioError> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: sample_rate_hz,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut cursor = Cursor::new(Vec::new());
+    {
+        let mut writer = hound::WavWriter::new(&mut cursor, spec)?;
+        for &s in samples {
+            writer.write_sample(quantize_i16(s))?;
+        }
+        writer.finalize()?;
+    }
+    Ok(cursor.into_inner())
+}
+
+/// Rounds a `[-1, 1]` sample to 16-bit PCM, clipping out-of-range values.
+#[must_use]
+pub fn quantize_i16(sample: f32) -> i16 {
+    // `as` saturates for floats, so values beyond full scale clip instead of wrapping.
+    (sample * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_roundtrip_keeps_rate_and_samples() {
+        let samples: Vec<f32> = (0..1000).map(|i| ((i as f32) * 0.01).sin() * 0.5).collect();
+        let bytes = encode_wav_i16(&samples, 48_000).unwrap();
+        let audio = decode_audio(&bytes).unwrap();
+        assert_eq!(audio.sample_rate_hz, 48_000);
+        assert_eq!(audio.samples.len(), samples.len());
+        for (a, b) in audio.samples.iter().zip(&samples) {
+            assert!((a - b).abs() <= 1.0 / 32_768.0);
+        }
+    }
+
+    #[test]
+    fn stereo_is_averaged() {
+        assert_eq!(downmix(&[1.0, 0.0, 0.5, 0.5], 2), vec![0.5, 0.5]);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(matches!(
+            decode_audio(b"hello world, not audio"),
+            Err(AudioError::UnknownFormat { .. })
+        ));
+        let mut truncated = encode_wav_i16(&[0.1; 100], 16_000).unwrap();
+        truncated.truncate(30);
+        assert!(decode_audio(&truncated).is_err());
+    }
+
+    #[test]
+    fn absurd_sample_rate_is_rejected() {
+        let mut bytes = encode_wav_i16(&[0.1; 100], 16_000).unwrap();
+        // The sample rate lives at byte 24 of a canonical WAV header.
+        bytes[24..28].copy_from_slice(&3u32.to_le_bytes());
+        assert!(matches!(
+            decode_audio(&bytes),
+            Err(AudioError::SampleRate { .. } | AudioError::Wav(_))
+        ));
+    }
+}

@@ -1,0 +1,170 @@
+//! omniASR asset names (`omniASR_CTC_300M`, ...) resolved like fairseq2's asset cards.
+//!
+//! The table is omnilingual-asr 0.2.0's `cards/models/rc_models_v{1,2}.yaml` (CTC models) and
+//! `cards/tokenizers`. The cards carry no size or checksum; the loader's strict shape check
+//! against the arch is what catches a wrong or partial file. A file is looked for in our
+//! cache (`$DIALEKT_MODEL_CACHE`, else `$XDG_CACHE_HOME/dialekt/models`, else
+//! `~/.cache/dialekt/models`) and in fairseq2's (`~/.cache/fairseq2/assets/*/`), so a model
+//! omnilingual-asr already downloaded is reused.
+
+use std::path::{Path, PathBuf};
+
+use super::ModelError;
+
+/// A released CTC model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asset {
+    pub name: &'static str,
+    /// fairseq2 arch name (a [`super::ArchConfig::preset`]).
+    pub arch: &'static str,
+    pub url: &'static str,
+    pub tokenizer_url: &'static str,
+}
+
+const BASE: &str = "https://dl.fbaipublicfiles.com/mms/";
+const TOKENIZER_V1: &str = "https://dl.fbaipublicfiles.com/mms/omniASR_tokenizer.model";
+const TOKENIZER_V2: &str = "https://dl.fbaipublicfiles.com/mms/omniASR_tokenizer_written_v2.model";
+
+macro_rules! asset {
+    ($name:literal, $arch:literal, $file:literal, $tok:expr) => {
+        Asset {
+            name: $name,
+            arch: $arch,
+            url: concat!("https://dl.fbaipublicfiles.com/mms/", $file),
+            tokenizer_url: $tok,
+        }
+    };
+}
+
+/// Every omniASR CTC checkpoint omnilingual-asr 0.2.0 knows.
+pub const ASSETS: [Asset; 8] = [
+    asset!(
+        "omniASR_CTC_300M",
+        "300m",
+        "omniASR-CTC-300M.pt",
+        TOKENIZER_V1
+    ),
+    asset!("omniASR_CTC_1B", "1b", "omniASR-CTC-1B.pt", TOKENIZER_V1),
+    asset!("omniASR_CTC_3B", "3b", "omniASR-CTC-3B.pt", TOKENIZER_V1),
+    asset!("omniASR_CTC_7B", "7b", "omniASR-CTC-7B.pt", TOKENIZER_V1),
+    asset!(
+        "omniASR_CTC_300M_v2",
+        "300m_v2",
+        "omniASR-CTC-300M-v2.pt",
+        TOKENIZER_V2
+    ),
+    asset!(
+        "omniASR_CTC_1B_v2",
+        "1b_v2",
+        "omniASR-CTC-1B-v2.pt",
+        TOKENIZER_V2
+    ),
+    asset!(
+        "omniASR_CTC_3B_v2",
+        "3b_v2",
+        "omniASR-CTC-3B-v2.pt",
+        TOKENIZER_V2
+    ),
+    asset!(
+        "omniASR_CTC_7B_v2",
+        "7b_v2",
+        "omniASR-CTC-7B-v2.pt",
+        TOKENIZER_V2
+    ),
+];
+
+impl Asset {
+    pub fn by_name(name: &str) -> Option<Self> {
+        ASSETS.iter().copied().find(|a| a.name == name)
+    }
+
+    /// The checkpoint's file name (the URL's last segment).
+    pub fn file_name(&self) -> &'static str {
+        self.url.strip_prefix(BASE).unwrap_or(self.url)
+    }
+
+    /// Where we keep (and look for) downloaded assets.
+    pub fn cache_dir() -> PathBuf {
+        if let Some(dir) = std::env::var_os("DIALEKT_MODEL_CACHE") {
+            return PathBuf::from(dir);
+        }
+        let base =
+            std::env::var_os("XDG_CACHE_HOME").map_or_else(|| home().join(".cache"), PathBuf::from);
+        base.join("dialekt").join("models")
+    }
+
+    /// The checkpoint on disk, if any cache holds it.
+    pub fn find_local(&self) -> Option<PathBuf> {
+        let ours = Self::cache_dir().join(self.file_name());
+        if ours.is_file() {
+            return Some(ours);
+        }
+        let fairseq2 = home().join(".cache/fairseq2/assets");
+        fs_err::read_dir(&fairseq2)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path().join(self.file_name()))
+            .find(|p| p.is_file())
+    }
+
+    /// The local checkpoint, or an error telling where to put it.
+    ///
+    /// # Errors
+    /// [`ModelError::AssetNotCached`] naming the URL and the expected path.
+    pub fn resolve(&self) -> Result<PathBuf, ModelError> {
+        self.find_local().ok_or_else(|| ModelError::AssetNotCached {
+            name: self.name.to_owned(),
+            url: self.url.to_owned(),
+            path: Self::cache_dir().join(self.file_name()),
+        })
+    }
+}
+
+/// A checkpoint path as given, or an asset name resolved to its cached file; with the
+/// asset when it was one (its arch is then known without inference).
+///
+/// # Errors
+/// [`ModelError::AssetNotCached`] for a known asset not on disk; [`ModelError::UnknownModel`]
+/// for a path that does not exist and is no asset name.
+pub fn resolve_model(model: &str) -> Result<(PathBuf, Option<Asset>), ModelError> {
+    let path = Path::new(model);
+    if path.exists() {
+        return Ok((path.to_owned(), None));
+    }
+    match Asset::by_name(model) {
+        Some(asset) => Ok((asset.resolve()?, Some(asset))),
+        None => Err(ModelError::UnknownModel {
+            model: model.to_owned(),
+            known: ASSETS.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_has_a_known_arch() {
+        for asset in ASSETS {
+            super::super::ArchConfig::preset(asset.arch).unwrap();
+            assert!(asset.file_name().ends_with(".pt"));
+        }
+        assert_eq!(
+            Asset::by_name("omniASR_CTC_300M").unwrap().url,
+            "https://dl.fbaipublicfiles.com/mms/omniASR-CTC-300M.pt"
+        );
+    }
+
+    #[test]
+    fn unknown_model_lists_the_assets() {
+        let err = resolve_model("/nonexistent/omniASR_CTC_9M")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("omniASR_CTC_300M"), "{err}");
+    }
+}

@@ -1,0 +1,153 @@
+//! Turning an experiment into a recorded run: resolve the config, hash the data,
+//! capture code and environment, derive the run id and create `runs/<id>/`.
+//! `trainer runs init` stops there; `trainer run` goes on to train.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use dialekt_core::config::{BackendName, Resolved};
+use dialekt_core::lineage::{
+    CodeVersion, Environment, RUN_RECORD_VERSION, RunId, RunRecord, capture_code, cpu_model,
+};
+use dialekt_core::manifest::{BuildOptions, Manifest, build, default_cache_path};
+use dialekt_core::store::{NewRun, RunDir, RunStore};
+
+use crate::commands::config::ExperimentArgs;
+use crate::progress::ByteProgress;
+
+/// Everything a run is derived from, before anything is written.
+#[derive(Debug)]
+pub struct PlannedRun {
+    pub resolved: Resolved,
+    pub project_root: PathBuf,
+    pub manifest: Manifest,
+    pub code: CodeVersion,
+    pub patch: Vec<u8>,
+    pub record: RunRecord,
+}
+
+impl PlannedRun {
+    /// Resolves the experiment and computes its run id.
+    ///
+    /// # Errors
+    /// Config errors, a missing or unreadable dataset (with how to prepare it), git errors.
+    pub fn plan(input: &ExperimentArgs) -> anyhow::Result<Self> {
+        let (resolved, project_root) = input.resolve_with_root()?;
+        let experiment = &resolved.experiment;
+        let Some(data) = experiment.dataset.path.as_deref() else {
+            bail!(
+                "{}: `dataset.path` is not set: point it at a prepared dataset (see `trainer data prepare --help`)",
+                input.experiment.display()
+            );
+        };
+        let data_dir = project_root.join(data);
+        if !data_dir.is_dir() {
+            bail!(
+                "{}: dataset.path `{data}` does not exist ({}); prepare it first with `trainer data prepare`",
+                input.experiment.display(),
+                data_dir.display()
+            );
+        }
+        let progress = ByteProgress::new("hashing data");
+        let options = BuildOptions {
+            cache: default_cache_path(&data_dir),
+            rehash: false,
+        };
+        let manifest = build(&data_dir, &options, &progress)
+            .with_context(|| format!("building the manifest of {}", data_dir.display()))?;
+        progress.finish();
+
+        let (code, patch) = capture_code(&project_root)?;
+        let environment = environment(experiment.backend.name);
+        let config_sha256 = experiment.content_hash();
+        let run_id = RunId::derive(
+            &config_sha256,
+            &manifest.root,
+            &code.content_hash(),
+            &environment.lock_hash(),
+            experiment.seed,
+        );
+        let record = RunRecord {
+            version: RUN_RECORD_VERSION,
+            run_id,
+            experiment: experiment.name.clone().unwrap_or_default(),
+            config_sha256,
+            config_sources: resolved.sources.clone(),
+            overrides: resolved.overrides.clone(),
+            data_root: manifest.root,
+            code: code.clone(),
+            environment_lock_sha256: environment.lock_hash(),
+            seed: experiment.seed,
+            parent_run: None,
+            parent_checkpoint_sha256: None,
+            attempts: Vec::new(),
+        };
+        Ok(Self {
+            resolved,
+            project_root,
+            manifest,
+            code,
+            patch,
+            record,
+        })
+    }
+
+    /// The run store the experiment's `output` names.
+    #[must_use]
+    pub fn store(&self) -> RunStore {
+        RunStore::new(absolute_in(
+            &self.project_root,
+            &self.resolved.experiment.output,
+        ))
+    }
+
+    /// Creates the run directory; `true` in the result when it already existed.
+    ///
+    /// # Errors
+    /// Write errors naming the file.
+    pub fn create(&self) -> anyhow::Result<(RunDir, bool)> {
+        let new = NewRun {
+            record: &self.record,
+            experiment: &self.resolved.experiment,
+            manifest: &self.manifest,
+            patch: &self.patch,
+        };
+        Ok(self.store().create(&new)?)
+    }
+}
+
+fn absolute_in(root: &Path, path: &str) -> PathBuf {
+    let path = Path::new(path);
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        root.join(path)
+    }
+}
+
+/// The environment of this process: build facts baked in by `build.rs`, the backend,
+/// and the machine.
+#[must_use]
+pub fn environment(backend: BackendName) -> Environment {
+    let (name, version) = match backend {
+        BackendName::Tch => (
+            "tch",
+            format!("libtorch {}", env!("DIALEKT_LIBTORCH_VERSION")),
+        ),
+        BackendName::Flex => ("flex", "burn-flex".to_owned()),
+        BackendName::Cuda => ("cuda", "cubecl-cuda".to_owned()),
+    };
+    Environment {
+        rustc: env!("DIALEKT_RUSTC_VERSION").to_owned(),
+        target: env!("DIALEKT_TARGET").to_owned(),
+        cargo_lock_sha256: env!("DIALEKT_CARGO_LOCK_SHA256")
+            .parse()
+            .unwrap_or(dialekt_core::ContentHash([0; 32])),
+        backend: name.to_owned(),
+        backend_version: version,
+        cpu_model: cpu_model(),
+        gpu_model: None,
+        threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        os: std::env::consts::OS.to_owned(),
+    }
+}
