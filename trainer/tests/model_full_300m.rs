@@ -1,9 +1,9 @@
 //! Opt-in: the full 300m arch (random init, 1.3 GB) against fairseq2.
 //!
 //! Generate once (not committed):
-//!   /work/venvs/ref/bin/python tools/reference/model/make_fixture.py --arch 300m --out /tmp/dialekt-300m
-//! then:
-//!   DIALEKT_300M_DIR=/tmp/dialekt-300m cargo test --release --test model_full_300m -- --nocapture
+//!   .venv-ref/bin/python tools/reference/model/make_fixture.py --arch 300m --out /tmp/dialekt-300m
+//! (the venv from `tools/reference/setup-venv.sh`), then:
+//!   DIALEKT_300M_DIR=/tmp/dialekt-300m ./dev cargo test --release --test model_full_300m -- --ignored --nocapture
 
 mod model_common;
 
@@ -13,11 +13,10 @@ use dialekt_trainer::model::{ArchConfig, AudioBatch};
 use model_common::{cpu_devices, max_logit_delta, reference};
 
 #[test]
+#[ignore = "opt-in: needs a locally generated 1.3 GB checkpoint in DIALEKT_300M_DIR"]
 fn full_300m_matches_fairseq2() {
-    let Some(dir) = std::env::var_os("DIALEKT_300M_DIR") else {
-        eprintln!("skipped: set DIALEKT_300M_DIR (see the file's docs)");
-        return;
-    };
+    let dir = std::env::var_os("DIALEKT_300M_DIR")
+        .expect("set DIALEKT_300M_DIR to the output of make_fixture.py --arch 300m");
     let dir = std::path::PathBuf::from(dir);
     let reference = reference(&dir);
     let arch = ArchConfig::preset("300m").unwrap();
