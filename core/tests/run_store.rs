@@ -14,7 +14,7 @@ use dialekt_core::lineage::{
     Attempt, AttemptStatus, CodeVersion, Environment, RUN_RECORD_VERSION, RunId, RunRecord,
 };
 use dialekt_core::manifest::{BuildOptions, Manifest, build};
-use dialekt_core::store::{METRICS_FILE, NewRun, RunStore};
+use dialekt_core::store::{METRICS_FILE, NewRun, RunDir, RunStore};
 use dialekt_core::{ContentHash, Error};
 
 fn environment() -> Environment {
@@ -182,22 +182,27 @@ fn run_directory_round_trips_and_diffs_name_the_changes() {
     assert_eq!(dir_a.record().unwrap().attempts.len(), 2);
 }
 
-#[test]
-fn a_tampered_metrics_line_is_detected() {
+/// A store holding one freshly created run (the temp dir must outlive the run).
+fn one_run() -> (tempfile::TempDir, RunDir) {
     let store_dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(store_dir.path());
     let data = data_dir(&[("a.txt", "a")]);
     let manifest = build(data.path(), &BuildOptions::default(), &()).unwrap();
     let experiment = Experiment::default();
     let record = record(&experiment, &manifest);
-    let (dir, _) = store
-        .create(&NewRun {
-            record: &record,
-            experiment: &experiment,
-            manifest: &manifest,
-            patch: b"",
-        })
-        .unwrap();
+    let new = NewRun {
+        record: &record,
+        experiment: &experiment,
+        manifest: &manifest,
+        patch: b"",
+    };
+    let (dir, _) = store.create(&new).unwrap();
+    (store_dir, dir)
+}
+
+#[test]
+fn a_tampered_metrics_line_is_detected() {
+    let (_store_dir, dir) = one_run();
 
     for step in 1..=5u32 {
         let values = BTreeMap::from([
@@ -222,20 +227,7 @@ fn a_tampered_metrics_line_is_detected() {
 
 #[test]
 fn concurrent_appends_keep_the_chain_intact() {
-    let store_dir = tempfile::tempdir().unwrap();
-    let store = RunStore::new(store_dir.path());
-    let data = data_dir(&[("a.txt", "a")]);
-    let manifest = build(data.path(), &BuildOptions::default(), &()).unwrap();
-    let experiment = Experiment::default();
-    let record = record(&experiment, &manifest);
-    let (dir, _) = store
-        .create(&NewRun {
-            record: &record,
-            experiment: &experiment,
-            manifest: &manifest,
-            patch: b"",
-        })
-        .unwrap();
+    let (_store_dir, dir) = one_run();
 
     std::thread::scope(|scope| {
         for writer in 0..4u64 {

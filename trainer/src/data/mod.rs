@@ -18,7 +18,6 @@ pub mod audio;
 pub mod batch;
 pub mod bucketing;
 pub mod coral;
-pub mod dialect;
 pub mod error;
 pub mod flac;
 pub mod index;

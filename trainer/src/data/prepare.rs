@@ -11,12 +11,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use dialekt_text::groups::dialect_label;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::audio::decode_audio;
 use crate::data::coral::{CoralReader, CoralRow, CoralShard, discover_shards};
-use crate::data::dialect::dialect_group;
 use crate::data::error::{AudioError, Error};
 use crate::data::flac::encode_flac;
 use crate::data::resample::{TARGET_SAMPLE_RATE_HZ, resample};
@@ -320,12 +320,18 @@ fn convert_row(row: &CoralRow, file: &str) -> Result<PreparedRow, SkipEntry> {
         age: row.age,
         gender: row.gender.clone(),
         dialect: row.dialect.clone(),
-        dialect_group: dialect_group(row.dialect.as_deref(), row.country_birth.as_deref())
+        // The evaluation's own mapping (CoRal-exact, parity-tested in dialekt-text), so the
+        // stored group is the one scores are broken down by.
+        dialect_group: dialect_label(row.dialect.as_deref(), row.country_birth.as_deref())
+            .unwrap_or(UNKNOWN_DIALECT)
             .to_owned(),
         country_birth: row.country_birth.clone(),
         source: format!("{file}#{}", row.row),
     })
 }
+
+/// `dialect_group` of a speaker outside CoRal's mapping (CoRal's NaN).
+pub const UNKNOWN_DIALECT: &str = "Unknown";
 
 /// Decode → mono → 16 kHz → FLAC. Returns the FLAC bytes and the sample count.
 /// A panic inside a decoder is caught and reported like any other bad file.
