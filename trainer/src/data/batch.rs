@@ -11,7 +11,7 @@ use arrow_array::cast::AsArray as _;
 use arrow_array::types::Int8Type;
 use arrow_array::{Array, ListArray, RecordBatch, StringArray};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use rayon::prelude::*;
 
 use crate::data::audio::decode_audio;
@@ -194,11 +194,7 @@ fn read_row_group_rows(
     rows: &[u32],
 ) -> Result<Vec<RawUtterance>, Error> {
     let path = &part.path;
-    let file = fs_err::File::open(path).map_err(|e| Error::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(
-        file.into_parts().0,
-        part.metadata.clone(),
-    );
+    let builder = part.reader()?;
     let schema = Arc::clone(builder.schema());
     let columns: Vec<usize> = [TEXT, AUDIO_BYTES, SOURCE, DIALECT_GROUP, ID_SPEAKER]
         .iter()

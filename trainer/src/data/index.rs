@@ -44,6 +44,20 @@ pub struct PartInfo {
     pub metadata: ArrowReaderMetadata,
 }
 
+impl PartInfo {
+    /// A reader of this part that reuses the already parsed footer and page index.
+    ///
+    /// # Errors
+    /// [`Error`] naming the part when it cannot be opened.
+    pub fn reader(&self) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, Error> {
+        let file = fs_err::File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file.into_parts().0,
+            self.metadata.clone(),
+        ))
+    }
+}
+
 /// Every utterance of one split of a prepared dataset.
 #[derive(Debug, Clone)]
 pub struct DatasetIndex {
@@ -142,11 +156,7 @@ fn open_part(root: &Path, path: &Path) -> Result<PartInfo, Error> {
 /// Reads `audio_size` and `text` of every row of one part.
 fn index_part(part: &PartInfo, part_index: u32) -> Result<Vec<UtteranceRef>, Error> {
     let path = &part.path;
-    let file = fs_err::File::open(path).map_err(|e| Error::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(
-        file.into_parts().0,
-        part.metadata.clone(),
-    );
+    let builder = part.reader()?;
     let schema = Arc::clone(builder.schema());
     let column_index = |name: &str| {
         schema.index_of(name).map_err(|_| Error::Column {
