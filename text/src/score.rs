@@ -186,6 +186,11 @@ pub fn unit_counts(
         .collect()
 }
 
+/// A confidence interval as `[low, high]` in percent.
+fn interval_text(low: f64, high: f64) -> String {
+    format!("[{}, {}]", percent(low), percent(high))
+}
+
 fn percent(value: f64) -> String {
     if value.is_nan() {
         "n/a".to_owned()
@@ -251,11 +256,7 @@ pub fn render_table(report: &Report) -> String {
             let _ = write!(
                 out,
                 " {:>15}",
-                format!(
-                    "[{}, {}]",
-                    percent(intervals.wer.low),
-                    percent(intervals.wer.high)
-                )
+                interval_text(intervals.wer.low, intervals.wer.high)
             );
         }
         let _ = write!(out, " {:>7} {:>7}", percent(s.mer), percent(s.cer));
@@ -263,11 +264,7 @@ pub fn render_table(report: &Report) -> String {
             let _ = write!(
                 out,
                 " {:>15}",
-                format!(
-                    "[{}, {}]",
-                    percent(intervals.cer.low),
-                    percent(intervals.cer.high)
-                )
+                interval_text(intervals.cer.low, intervals.cer.high)
             );
         }
         let _ = write!(out, " {:>7}", percent(s.char_mer));
