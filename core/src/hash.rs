@@ -26,6 +26,26 @@ impl ContentHash {
         Self(Sha256::digest(bytes).into())
     }
 
+    /// SHA-256 of a file's bytes, streamed (checkpoints are gigabytes).
+    ///
+    /// # Errors
+    /// The I/O error, with the path (through `fs_err`).
+    #[cfg(feature = "fs")]
+    pub fn of_file(path: &std::path::Path) -> std::io::Result<Self> {
+        use std::io::Read as _;
+        let mut file = fs_err::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+        }
+        Ok(Self(hasher.finalize().into()))
+    }
+
     /// SHA-256 of `domain` + `\n` + `bytes`: hashes of different kinds of things never meet.
     #[must_use]
     pub fn tagged(domain: &str, bytes: &[u8]) -> Self {

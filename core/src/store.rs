@@ -57,6 +57,13 @@ pub struct NewRun<'a> {
     pub patch: &'a [u8],
 }
 
+/// A point in a run's metrics log (see [`RunDir::metrics_position`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MetricsPosition {
+    pub head: ChainHead,
+    pub bytes: u64,
+}
+
 /// An exclusive lock on a run, released on drop.
 #[derive(Debug)]
 pub struct RunLock {
@@ -269,6 +276,73 @@ impl RunDir {
         log.sync_data().map_err(io)?;
         write_json_atomic(&self.file(METRICS_HEAD_FILE), &head)?;
         Ok(line)
+    }
+
+    /// Where the metrics log ends now: its head and its length in bytes. A training
+    /// checkpoint records this so that a resumed run can cut the log back to it.
+    ///
+    /// # Errors
+    /// [`Error::Io`]/[`Error::Json`] naming the log or its head.
+    pub fn metrics_position(&self) -> Result<MetricsPosition, Error> {
+        let _lock = self.lock()?;
+        let path = self.file(METRICS_FILE);
+        let bytes = match fs_err::metadata(&path) {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(source) => return Err(Error::Io { path, source }),
+        };
+        Ok(MetricsPosition {
+            head: self.metrics_head()?,
+            bytes,
+        })
+    }
+
+    /// Cuts the metrics log back to `position` (recorded by a checkpoint). The lines
+    /// after it were written by an attempt that stopped before its next checkpoint; a
+    /// resumed run recomputes them, so they are moved, not lost, to
+    /// `metrics.discarded-<n>.jsonl`. Returns that file when anything was cut.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] if the log's first `position.bytes` bytes do not end at
+    /// `position.head` (the log is not the one the checkpoint saw); I/O errors.
+    pub fn rewind_metrics(&self, position: &MetricsPosition) -> Result<Option<PathBuf>, Error> {
+        let _lock = self.lock()?;
+        let path = self.file(METRICS_FILE);
+        let text = if path.exists() {
+            fs_err::read_to_string(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?
+        } else {
+            String::new()
+        };
+        let corrupt = |message: String| Error::Corrupt {
+            path: path.clone(),
+            message,
+        };
+        let cut = usize::try_from(position.bytes)
+            .ok()
+            .filter(|&n| n <= text.len() && text.is_char_boundary(n))
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "the checkpoint saw {} bytes of metrics but the log has {}",
+                    position.bytes,
+                    text.len()
+                ))
+            })?;
+        let (kept, tail) = text.split_at(cut);
+        metrics::verify(kept, Some(&position.head)).map_err(|e| corrupt(e.to_string()))?;
+        if tail.is_empty() {
+            return Ok(None);
+        }
+        let discarded = (1..)
+            .map(|n| self.file(&format!("metrics.discarded-{n}.jsonl")))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| self.file("metrics.discarded.jsonl"));
+        write_atomic(&discarded, tail.as_bytes())?;
+        write_atomic(&path, kept.as_bytes())?;
+        write_json_atomic(&self.file(METRICS_HEAD_FILE), &position.head)?;
+        Ok(Some(discarded))
     }
 
     /// The recorded chain head (empty when no metrics yet).

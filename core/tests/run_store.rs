@@ -243,3 +243,37 @@ fn concurrent_appends_keep_the_chain_intact() {
     });
     assert_eq!(dir.metrics().unwrap().len(), 100);
 }
+
+#[test]
+fn rewinding_the_metrics_log_keeps_the_cut_lines_and_the_chain() {
+    let (_store_dir, dir) = one_run();
+    let line = |step: u64| BTreeMap::from([("loss".to_owned(), 1.0 / (step as f64 + 1.0))]);
+    let append = |step: u64| {
+        dir.append_metrics(step, "train", line(step), BTreeMap::new())
+            .unwrap()
+    };
+    assert_eq!(
+        dir.rewind_metrics(&dir.metrics_position().unwrap())
+            .unwrap(),
+        None
+    );
+    append(1);
+    append(2);
+    let checkpoint = dir.metrics_position().unwrap();
+    append(3);
+    append(4);
+    let discarded = dir.rewind_metrics(&checkpoint).unwrap().unwrap();
+    assert_eq!(dir.metrics().unwrap().len(), 2);
+    assert_eq!(dir.metrics_position().unwrap(), checkpoint);
+    let cut = std::fs::read_to_string(&discarded).unwrap();
+    assert_eq!(cut.lines().count(), 2, "{cut}");
+    // The log goes on from the checkpoint as if steps 3 and 4 had never been logged.
+    append(3);
+    assert_eq!(dir.metrics().unwrap().len(), 3);
+
+    // A position the log never had is refused, naming the log.
+    let mut foreign = checkpoint;
+    foreign.bytes += 1;
+    let err = dir.rewind_metrics(&foreign).unwrap_err().to_string();
+    assert!(err.contains(METRICS_FILE), "{err}");
+}

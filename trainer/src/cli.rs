@@ -26,6 +26,10 @@ pub enum Command {
     /// omniASR checkpoints: inspect, export to the fairseq2 layout.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
+    /// Train an experiment (or resume it): the main job.
+    Run(commands::run::RunArgs),
+    /// Decode a split with a run's checkpoint: per-utterance results and CoRal breakdowns.
+    Eval(commands::eval::EvalArgs),
     /// Greedy CTC transcripts (and logits) of audio files.
     Transcribe(commands::transcribe::TranscribeArgs),
     /// Inspect and compare recorded runs.
@@ -47,6 +51,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(command) => command.run(),
         Command::Data(command) => command.run(),
         Command::Model(command) => command.run(),
+        Command::Run(args) => args.run(),
+        Command::Eval(args) => args.run(),
         Command::Transcribe(args) => args.run(),
         Command::Runs(command) => command.run(),
         Command::Text(command) => command.run(),

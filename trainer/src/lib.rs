@@ -9,3 +9,4 @@ pub mod data;
 pub mod model;
 pub mod progress;
 pub mod recording;
+pub mod train;

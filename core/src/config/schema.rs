@@ -85,7 +85,7 @@ pub enum BackendName {
 }
 
 /// fairseq2 `ModelSection`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelSection {
     /// Asset name, e.g. `omniASR_CTC_300M`.
@@ -95,6 +95,11 @@ pub struct ModelSection {
     pub arch: Option<String>,
     /// Local checkpoint file, overriding the asset's location.
     pub path: Option<String>,
+    /// Changes to the arch's dimensions, in fairseq2's `Wav2Vec2AsrConfig` field names
+    /// (fairseq2's `model.config_overrides`). Without `name` or `path` the model starts
+    /// from a seeded random initialisation.
+    #[serde(skip_serializing_if = "ModelConfigOverrides::is_empty")]
+    pub config_overrides: ModelConfigOverrides,
 }
 
 impl Default for ModelSection {
@@ -104,7 +109,65 @@ impl Default for ModelSection {
             family: "wav2vec2_asr".to_owned(),
             arch: None,
             path: None,
+            config_overrides: ModelConfigOverrides::default(),
         }
+    }
+}
+
+/// fairseq2 `Wav2Vec2AsrConfig` fields an experiment may override.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfigOverrides {
+    #[serde(
+        deserialize_with = "super::number::opt_u64_yaml11",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub target_vocab_size: Option<u64>,
+    #[serde(skip_serializing_if = "EncoderConfigOverrides::is_empty")]
+    pub encoder_config: EncoderConfigOverrides,
+}
+
+impl ModelConfigOverrides {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// fairseq2 `Wav2Vec2EncoderConfig` fields an experiment may override.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(clippy::struct_field_names)]
+pub struct EncoderConfigOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_dim: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature_dim: Option<u64>,
+    /// `[output_dim, kernel_size, stride]` per conv layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature_extractor_layer_descs: Option<Vec<[u64; 3]>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pos_conv_kernel_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_pos_conv_groups: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_encoder_layers: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_encoder_attn_heads: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ffn_inner_dim: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_pass_dropout_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ffn_inner_dropout_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_drop_p: Option<f64>,
+}
+
+impl EncoderConfigOverrides {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
     }
 }
 
@@ -123,6 +186,21 @@ pub struct DatasetSection {
     pub task_mode: TaskMode,
     pub mixture_parquet_storage_config: MixtureParquetStorageConfig,
     pub asr_task_config: AsrTaskConfig,
+    /// How transcripts become training targets (dialekt; omniASR normalises at data
+    /// preparation, dialekt's prepared data keeps CoRal's text as written).
+    pub text_normalization: TextNormalization,
+}
+
+/// The transcript normaliser applied before tokenising targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextNormalization {
+    /// omnilingual-asr's data-prep `text_normalize(text, "da")` (what its tokenizers saw).
+    Omniasr,
+    /// CoRal's evaluation normaliser (numerals spelled out, punctuation dropped).
+    Coral,
+    /// The text as stored.
+    None,
 }
 
 impl Default for DatasetSection {
@@ -136,6 +214,7 @@ impl Default for DatasetSection {
             task_mode: TaskMode::Asr,
             mixture_parquet_storage_config: MixtureParquetStorageConfig::default(),
             asr_task_config: AsrTaskConfig::default(),
+            text_normalization: TextNormalization::Omniasr,
         }
     }
 }
@@ -376,6 +455,9 @@ pub struct TrainerSection {
     /// `None`: no clipping; the gradient norm is still computed and logged.
     #[serde(deserialize_with = "super::number::opt_f64_yaml11")]
     pub max_grad_norm: Option<f64>,
+    /// The conv feature extractor never trains upstream; dialekt's from-scratch demo
+    /// turns this off.
+    pub freeze_feature_extractor: bool,
 }
 
 impl Default for TrainerSection {
@@ -385,6 +467,7 @@ impl Default for TrainerSection {
             mixed_precision: MixedPrecisionConfig::default(),
             grad_accumulation: GradAccumulationConfig::default(),
             max_grad_norm: None,
+            freeze_feature_extractor: true,
         }
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod config;
 pub mod data;
+pub mod eval;
 pub mod model;
+pub mod run;
 pub mod runs;
 pub mod score;
 pub mod text;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray as _;
-use arrow_array::types::Int8Type;
+use arrow_array::types::{Int8Type, Int64Type};
 use arrow_array::{Array, ListArray, RecordBatch, StringArray};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
@@ -18,7 +18,7 @@ use crate::data::audio::decode_audio;
 use crate::data::error::Error;
 use crate::data::index::{DatasetIndex, PartInfo};
 use crate::data::normalize::normalize_audio;
-use crate::data::schema::{AUDIO_BYTES, DIALECT_GROUP, ID_SPEAKER, SOURCE, TEXT};
+use crate::data::schema::{AGE, AUDIO_BYTES, DIALECT_GROUP, GENDER, ID_SPEAKER, SOURCE, TEXT};
 
 /// A padded batch, ready to become a tensor: `audio` is `len() × max_len`, row-major,
 /// zero-padded after each utterance's `lengths[i]` samples.
@@ -32,6 +32,8 @@ pub struct Batch {
     pub sources: Vec<String>,
     pub dialect_groups: Vec<String>,
     pub speakers: Vec<Option<String>>,
+    pub ages: Vec<Option<i64>>,
+    pub genders: Vec<Option<String>>,
     /// Position of this batch in the stream (for the reader state).
     pub epoch: u64,
     pub index_in_epoch: usize,
@@ -72,6 +74,8 @@ struct RawUtterance {
     source: String,
     dialect_group: String,
     speaker: Option<String>,
+    age: Option<i64>,
+    gender: Option<String>,
 }
 
 /// Reads, decodes and pads the utterances `members` (indices into the index).
@@ -117,11 +121,15 @@ pub fn load_batch(
     let mut sources = Vec::with_capacity(raw.len());
     let mut dialect_groups = Vec::with_capacity(raw.len());
     let mut speakers = Vec::with_capacity(raw.len());
+    let mut ages = Vec::with_capacity(raw.len());
+    let mut genders = Vec::with_capacity(raw.len());
     for r in raw {
         texts.push(r.text);
         sources.push(r.source);
         dialect_groups.push(r.dialect_group);
         speakers.push(r.speaker);
+        ages.push(r.age);
+        genders.push(r.gender);
     }
     Ok(Batch {
         audio,
@@ -131,6 +139,8 @@ pub fn load_batch(
         sources,
         dialect_groups,
         speakers,
+        ages,
+        genders,
         epoch,
         index_in_epoch,
     })
@@ -196,10 +206,18 @@ fn read_row_group_rows(
     let path = &part.path;
     let builder = part.reader()?;
     let schema = Arc::clone(builder.schema());
-    let columns: Vec<usize> = [TEXT, AUDIO_BYTES, SOURCE, DIALECT_GROUP, ID_SPEAKER]
-        .iter()
-        .filter_map(|c| schema.index_of(c).ok())
-        .collect();
+    let columns: Vec<usize> = [
+        TEXT,
+        AUDIO_BYTES,
+        SOURCE,
+        DIALECT_GROUP,
+        ID_SPEAKER,
+        AGE,
+        GENDER,
+    ]
+    .iter()
+    .filter_map(|c| schema.index_of(c).ok())
+    .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
     let reader = builder
         .with_projection(mask)
@@ -250,6 +268,10 @@ fn raw_utterances(batch: &RecordBatch, path: &std::path::Path) -> Result<Vec<Raw
     let source = strings(SOURCE);
     let group = strings(DIALECT_GROUP);
     let speaker = strings(ID_SPEAKER);
+    let gender = strings(GENDER);
+    let age = batch
+        .column_by_name(AGE)
+        .and_then(|c| c.as_primitive_opt::<Int64Type>());
     let opt = |col: Option<&StringArray>, i: usize| {
         col.filter(|c| c.is_valid(i)).map(|c| c.value(i).to_owned())
     };
@@ -266,6 +288,8 @@ fn raw_utterances(batch: &RecordBatch, path: &std::path::Path) -> Result<Vec<Raw
                 source: opt(source, i).unwrap_or_default(),
                 dialect_group: opt(group, i).unwrap_or_default(),
                 speaker: opt(speaker, i),
+                age: age.filter(|c| c.is_valid(i)).map(|c| c.value(i)),
+                gender: opt(gender, i),
             })
         })
         .collect()

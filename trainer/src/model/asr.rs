@@ -4,7 +4,7 @@
 //! names are fairseq2's module names, so a parameter's burn path is its checkpoint key up to the
 //! renames in [`super::weights`].
 
-use burn::module::{Flag, Module, ModuleMapper, Param};
+use burn::module::{Flag, Module, ModuleMapper, Param, ParamId};
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
@@ -91,6 +91,14 @@ impl Wav2Vec2Asr {
         self.map(&mut SetFlags(enabled))
     }
 
+    /// Numbers the parameters `1, 2, ...` in module order. burn draws parameter ids at
+    /// random, and they are stored in checkpoints and key the optimizer state, so without
+    /// this two identical runs would write checkpoints with different bytes (and hashes).
+    #[must_use]
+    pub fn with_deterministic_ids(self) -> Self {
+        self.map(&mut NumberParams(0))
+    }
+
     /// Forward pass with every layer; LayerDrop off (inference, parity tests).
     ///
     /// # Errors
@@ -142,6 +150,17 @@ struct SetFlags(bool);
 impl ModuleMapper for SetFlags {
     fn map_flag(&mut self, flag: Param<Flag>) -> Param<Flag> {
         flag.with_value(self.0)
+    }
+}
+
+/// Gives parameters sequential ids.
+struct NumberParams(u64);
+
+impl ModuleMapper for NumberParams {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        self.0 += 1;
+        let (_, value, mapper) = param.consume();
+        Param::from_mapped_value(ParamId::from(self.0), value, mapper)
     }
 }
 

@@ -1,0 +1,307 @@
+//! `trainer run <experiment>`: the main job. Resolve, check that the data, checkpoint and
+//! tokenizer exist (before any slow work), record the run, train or resume, and optionally
+//! evaluate. Running a finished experiment again reports the existing run instead of
+//! redoing it.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use dialekt_core::atomic::write_json_atomic;
+use dialekt_core::config::{BackendName, Experiment};
+use dialekt_core::lineage::{Attempt, AttemptStatus};
+use dialekt_core::store::RunDir;
+use serde::Serialize;
+
+use crate::commands::config::ExperimentArgs;
+use crate::commands::eval::{EvalOptions, evaluate_run};
+use crate::model::ArchConfig;
+use crate::model::backend::{Accelerator, Backend};
+use crate::recording::{PlannedRun, environment};
+use crate::train::input::open_split;
+use crate::train::setup::{self, ModelOrigin, ModelPlan, TokenizerOrigin};
+use crate::train::targets::Targets;
+use crate::train::{Outcome, Session};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: ExperimentArgs,
+    /// After training, evaluate the best checkpoint (by dev score) on this split (e.g. `test`).
+    #[arg(long, value_name = "SPLIT")]
+    pub eval: Option<String>,
+    /// Stop (with a checkpoint) once this many steps are done; the same command resumes.
+    #[arg(long, value_name = "STEPS")]
+    pub stop_after: Option<u64>,
+}
+
+/// `origin.json`: where the run's starting weights and tokenizer came from.
+#[derive(Debug, Serialize)]
+struct Origin<'a> {
+    model: &'a ModelOrigin,
+    tokenizer: &'a TokenizerOrigin,
+    arch: &'a ArchConfig,
+}
+
+impl RunArgs {
+    /// # Errors
+    /// Config problems (all listed), missing data/checkpoint/tokenizer (with how to get
+    /// them), and training errors (the attempt is recorded as failed).
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let (resolved, root) = self.input.resolve_with_root()?;
+        let experiment = &resolved.experiment;
+        let problems = experiment.problems();
+        if !problems.is_empty() {
+            bail!(
+                "{}: invalid experiment:\n  {}",
+                self.input.experiment.display(),
+                problems.join("\n  ")
+            );
+        }
+        // Everything that can be missing is checked, and reported together, before the
+        // data is hashed.
+        let mut missing = Vec::new();
+        if let Err(problem) = data_ready(experiment, &root) {
+            missing.push(problem);
+        }
+        let model_plan = ModelPlan::resolve(experiment, &root)
+            .map_err(|e| missing.push(format!("{e:#}")))
+            .ok();
+        let tokenizer = setup::tokenizer(experiment, &root)
+            .map_err(|e| missing.push(format!("{e:#}")))
+            .ok();
+        let (Some(model_plan), Some((tokenizer, tokenizer_origin)), true) =
+            (model_plan, tokenizer, missing.is_empty())
+        else {
+            bail!(
+                "cannot start {}:\n  - {}",
+                self.input.experiment.display(),
+                missing.join("\n  - ")
+            );
+        };
+        if tokenizer.vocab_size() != model_plan.arch.target_vocab_size {
+            bail!(
+                "the tokenizer {} has {} pieces but the model's head has {} (model.config_overrides.target_vocab_size)",
+                tokenizer_origin.path.display(),
+                tokenizer.vocab_size(),
+                model_plan.arch.target_vocab_size
+            );
+        }
+        let planned = PlannedRun::plan(&self.input)?;
+        let (run, existed) = planned.create()?;
+        let mut out = std::io::stdout().lock();
+        let record = run.record()?;
+        if record
+            .attempts
+            .iter()
+            .any(|a| a.status == AttemptStatus::Completed)
+        {
+            writeln!(
+                out,
+                "run {} is already complete: nothing to do ({})",
+                run.id.short(),
+                run.path.display()
+            )?;
+            writeln!(out, "  see `trainer runs show {}`", run.id.short())?;
+            drop(out);
+            if let Some(split) = &self.eval {
+                self.evaluate(&run, &root, split)?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let verb = if existed { "continuing" } else { "created" };
+        writeln!(
+            out,
+            "{verb} run {} ({})",
+            run.id.short(),
+            run.path.display()
+        )?;
+        drop(out);
+
+        let device = device(experiment)?;
+        let (model, model_origin) = model_plan.build(&device, experiment.seed)?;
+        write_json_atomic(
+            &run.file("origin.json"),
+            &Origin {
+                model: &model_origin,
+                tokenizer: &tokenizer_origin,
+                arch: &model_plan.arch,
+            },
+        )?;
+        let origin_sha256 = match &model_origin {
+            ModelOrigin::Checkpoint { sha256, .. } => Some(*sha256),
+            ModelOrigin::Scratch { .. } => None,
+        };
+        run.update_record(|r| r.parent_checkpoint_sha256 = origin_sha256)?;
+        let attempt = start_attempt(&run, experiment.backend.name)?;
+
+        let data_root = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
+        let train_split = experiment.dataset.train_split.as_deref().unwrap_or("train");
+        let dev = match experiment.dataset.valid_split.as_deref() {
+            Some(split) => Some(open_split(&data_root, split)?),
+            None => None,
+        };
+        let interrupt = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&interrupt);
+        // A second handler cannot be installed (tests run several sessions): then Ctrl-C
+        // simply kills, and resume still works from the last checkpoint.
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\ninterrupted: finishing the step and writing a checkpoint (Ctrl-C again to abort)"
+            );
+        });
+        let session = Session {
+            experiment,
+            run: &run,
+            arch: model_plan.arch.clone(),
+            device,
+            targets: Targets {
+                tokenizer,
+                normalization: experiment.dataset.text_normalization,
+            },
+            train: open_split(&data_root, train_split)?,
+            dev,
+            interrupt,
+            stop_after: self.stop_after,
+            origin_sha256,
+        };
+        let outcome = session.train(model);
+        let mut out = std::io::stdout().lock();
+        match outcome {
+            Ok(Outcome::Completed { step, dev }) => {
+                end_attempt(&run, attempt, AttemptStatus::Completed, None)?;
+                write!(out, "completed run {} after {step} steps", run.id.short())?;
+                if let Some(dev) = dev {
+                    write!(
+                        out,
+                        ": dev WER {:.2} %, UER {:.2} %, CTC loss {:.2} bits/utterance",
+                        dev.wer, dev.uer, dev.ctc_loss
+                    )?;
+                }
+                writeln!(out, "\n  results: {}", run.path.display())?;
+            }
+            Ok(Outcome::Interrupted { step }) => {
+                end_attempt(&run, attempt, AttemptStatus::Interrupted, None)?;
+                writeln!(
+                    out,
+                    "stopped run {} after step {step} (checkpointed); run the same command to resume",
+                    run.id.short()
+                )?;
+                return Ok(ExitCode::from(if self.stop_after.is_some() {
+                    0
+                } else {
+                    130
+                }));
+            }
+            Err(error) => {
+                end_attempt(
+                    &run,
+                    attempt,
+                    AttemptStatus::Failed,
+                    Some(format!("{error:#}")),
+                )?;
+                return Err(error.context(format!("run {}", run.id.short())));
+            }
+        }
+        drop(out);
+        if let Some(split) = &self.eval {
+            self.evaluate(&run, &root, split)?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn evaluate(&self, run: &RunDir, root: &Path, split: &str) -> anyhow::Result<()> {
+        evaluate_run(run, root, &EvalOptions::for_split(split))
+    }
+}
+
+/// Whether `dataset.path` holds prepared data; the problem, with the command that
+/// prepares it, when not.
+fn data_ready(experiment: &Experiment, root: &Path) -> Result<(), String> {
+    let Some(data) = experiment.dataset.path.as_deref() else {
+        return Err(
+            "dataset.path is not set: point it at data prepared by `trainer data prepare`".into(),
+        );
+    };
+    let dir = root.join(data);
+    if dir.join("version=0").is_dir() {
+        return Ok(());
+    }
+    Err(format!(
+        "dataset.path: no prepared data in {}: prepare CoRal into it with `trainer data prepare --coral <dir of CoRal parquet shards> --out {data}`",
+        dir.display()
+    ))
+}
+
+/// The device `backend` names, with `auto` meaning the first CUDA GPU if the machine has
+/// an NVIDIA driver, else the CPU.
+///
+/// # Errors
+/// A backend not compiled in, or a device it cannot use.
+pub fn device(experiment: &Experiment) -> anyhow::Result<burn::tensor::Device> {
+    let backend = match experiment.backend.name {
+        BackendName::Tch => Backend::Tch,
+        BackendName::Flex => Backend::Flex,
+        BackendName::Cuda => Backend::Cuda,
+    };
+    let accelerator = match experiment.backend.device.as_str() {
+        "auto" if Path::new("/dev/nvidiactl").exists() && backend != Backend::Flex => {
+            Accelerator::Cuda(0)
+        }
+        "auto" => Accelerator::Cpu,
+        other => other.parse().context("backend.device")?,
+    };
+    Ok(backend.device(accelerator).context("backend")?.autodiff())
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn start_attempt(run: &RunDir, backend: BackendName) -> anyhow::Result<u32> {
+    let mut number = 0;
+    run.update_record(|r| {
+        // An attempt still "running" ended without saying so: the process was killed.
+        for stale in r
+            .attempts
+            .iter_mut()
+            .filter(|a| a.status == AttemptStatus::Running)
+        {
+            stale.status = AttemptStatus::Interrupted;
+            stale.note = Some("the process ended without closing this attempt (killed?)".into());
+        }
+        number = u32::try_from(r.attempts.len()).unwrap_or(u32::MAX - 1) + 1;
+        r.attempts.push(Attempt {
+            number,
+            started_at: now(),
+            ended_at: None,
+            status: AttemptStatus::Running,
+            environment: environment(backend),
+            note: None,
+        });
+    })?;
+    Ok(number)
+}
+
+fn end_attempt(
+    run: &RunDir,
+    number: u32,
+    status: AttemptStatus,
+    note: Option<String>,
+) -> anyhow::Result<()> {
+    run.update_record(|r| {
+        if let Some(attempt) = r.attempts.iter_mut().find(|a| a.number == number) {
+            attempt.status = status;
+            attempt.ended_at = Some(now());
+            attempt.note = note;
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Greedy-decoding passes over a split: fairseq2's validation (`Wav2Vec2AsrEvalUnit` +
+//! `WerCalculator`) and the per-utterance results `trainer eval` stores.
+//!
+//! Metrics are fairseq2's: `ctc_loss` in bits per utterance (Σ loss / N / ln 2), `wer` over
+//! whitespace-split words and `uer` over token ids, both corpus-level percentages. As in
+//! fairseq2, the reference is the target *ids* decoded back to text, so both sides of the
+//! WER went through the same tokenizer.
+
+use std::collections::BTreeMap;
+use std::f64::consts::LN_2;
+
+use anyhow::Context as _;
+use burn::tensor::{Device, Tensor, TensorData};
+use dialekt_text::align::EditCounts;
+use dialekt_text::metrics::{Scorer, error_rate};
+
+use crate::data::Loader;
+use crate::model::ctc::ctc_loss;
+use crate::model::decode::greedy_decode;
+use crate::model::{ArchConfig, AudioBatch, Wav2Vec2Asr};
+use crate::train::checkpoint::Scores;
+use crate::train::targets::Targets;
+
+/// One utterance's transcript and metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UtteranceResult {
+    /// The transcript as stored in the prepared data.
+    pub stored_text: String,
+    /// The target ids decoded (what WER/UER compare with).
+    pub reference: String,
+    pub hypothesis: String,
+    pub reference_ids: Vec<u32>,
+    pub hypothesis_ids: Vec<u32>,
+    pub source: String,
+    pub speaker: Option<String>,
+    pub dialect_group: String,
+    pub age: Option<i64>,
+    pub gender: Option<String>,
+}
+
+/// A pass over a split.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Σ CTC loss in nats.
+    pub loss_sum: f64,
+    pub utterances: Vec<UtteranceResult>,
+}
+
+/// Decodes every batch of `loader` with `model` (an inference copy).
+///
+/// # Errors
+/// Loader errors (naming the part file) and model errors.
+pub fn evaluate(
+    model: &Wav2Vec2Asr,
+    arch: &ArchConfig,
+    targets: &Targets,
+    loader: &mut Loader,
+    device: &Device,
+) -> anyhow::Result<Evaluation> {
+    let mut evaluation = Evaluation::default();
+    while let Some(batch) = loader.next_batch() {
+        let batch = batch?;
+        let n = batch.len();
+        let ids: Vec<Vec<u32>> = batch.texts.iter().map(|t| targets.ids(t)).collect();
+        let audio = AudioBatch {
+            waveforms: Tensor::from_data(TensorData::new(batch.audio, [n, batch.max_len]), device),
+            lengths: batch.lengths,
+        };
+        let output = model
+            .forward(arch, &audio)
+            .context("running the model on an evaluation batch")?;
+        let hypotheses = greedy_decode(&output);
+        let loss = ctc_loss(output.logits, &output.frame_lengths, &ids);
+        evaluation.loss_sum += loss
+            .loss
+            .try_into_scalar::<f32>()
+            .map_or(f64::NAN, f64::from);
+        for (i, hypothesis_ids) in hypotheses.into_iter().enumerate() {
+            evaluation.utterances.push(UtteranceResult {
+                stored_text: batch.texts[i].clone(),
+                reference: targets.decode(&ids[i]),
+                hypothesis: targets.decode(&hypothesis_ids),
+                reference_ids: ids[i].clone(),
+                hypothesis_ids,
+                source: batch.sources[i].clone(),
+                speaker: batch.speakers[i].clone(),
+                dialect_group: batch.dialect_groups[i].clone(),
+                age: batch.ages[i],
+                gender: batch.genders[i].clone(),
+            });
+        }
+    }
+    Ok(evaluation)
+}
+
+impl Evaluation {
+    /// fairseq2's validation scores.
+    #[must_use]
+    pub fn scores(&self) -> Scores {
+        let mut scorer = Scorer::new();
+        let mut words = EditCounts::default();
+        let mut units = EditCounts::default();
+        for u in &self.utterances {
+            words += scorer.word_counts(&u.reference, &u.hypothesis);
+            units += scorer.token_counts(&u.reference_ids, &u.hypothesis_ids);
+        }
+        Scores {
+            wer: 100.0 * error_rate(&words),
+            uer: 100.0 * error_rate(&units),
+            ctc_loss: self.bits_per_utterance(),
+        }
+    }
+
+    /// Σ loss / N / ln 2.
+    #[must_use]
+    pub fn bits_per_utterance(&self) -> f64 {
+        if self.utterances.is_empty() {
+            return 0.0;
+        }
+        self.loss_sum / self.utterances.len() as f64 / LN_2
+    }
+
+    /// WER (percent) per dialect group, for the validation log.
+    #[must_use]
+    pub fn wer_by_dialect(&self) -> BTreeMap<String, f64> {
+        let mut scorer = Scorer::new();
+        let mut groups: BTreeMap<String, EditCounts> = BTreeMap::new();
+        for u in &self.utterances {
+            *groups.entry(u.dialect_group.clone()).or_default() +=
+                scorer.word_counts(&u.reference, &u.hypothesis);
+        }
+        groups
+            .into_iter()
+            .map(|(group, counts)| (group, 100.0 * error_rate(&counts)))
+            .collect()
+    }
+
+    /// The validation metrics line: fairseq2's names plus `wer/dialect=<group>`.
+    #[must_use]
+    pub fn metric_values(&self) -> BTreeMap<String, f64> {
+        let scores = self.scores();
+        let mut values = BTreeMap::from([
+            ("ctc_loss".to_owned(), scores.ctc_loss),
+            ("wer".to_owned(), scores.wer),
+            ("uer".to_owned(), scores.uer),
+            ("num_examples".to_owned(), self.utterances.len() as f64),
+        ]);
+        for (group, wer) in self.wer_by_dialect() {
+            values.insert(format!("wer/dialect={group}"), wer);
+        }
+        values
+    }
+}

@@ -1,0 +1,348 @@
+//! The training loop of `trainer run`: resume from the last checkpoint, then step,
+//! publish, validate and checkpoint on the experiment's `regime` until `num_steps`.
+//!
+//! Determinism: the data order is a pure function of `(seed, epoch)` (see
+//! [`crate::data::plan`]) restored from the reader state; every random draw of step `k`
+//! (dropout on the device, LayerDrop decisions here) comes from generators seeded by
+//! `(seed, k)` at the start of the step; the optimizer state and the publish window are
+//! checkpointed exactly. So a run killed at any point and resumed from its last
+//! checkpoint computes the same weights, bit for bit, as one that never stopped (on a
+//! backend whose kernels are deterministic, as the CPU ones are).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use burn::module::Module as _;
+use burn::optim::{AdamWConfig, ModuleOptimizer};
+use burn::tensor::Device;
+use dialekt_core::ContentHash;
+use dialekt_core::config::Experiment;
+use dialekt_core::store::RunDir;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng as _, SeedableRng as _};
+
+use crate::data::{DatasetIndex, Loader};
+use crate::model::{ArchConfig, Wav2Vec2Asr};
+use crate::train::checkpoint::{self, CheckpointContents, Scores, TrainerState};
+use crate::train::evaluate::evaluate;
+use crate::train::freeze::{self, Trainable};
+use crate::train::input::{eval_loader, train_loader};
+use crate::train::publish::Window;
+use crate::train::schedule::TriStageLr;
+use crate::train::step::{MicroBatch, StepStats, optimizer_step};
+use crate::train::targets::Targets;
+
+/// Everything the loop needs besides the model.
+pub struct Session<'a> {
+    pub experiment: &'a Experiment,
+    pub run: &'a RunDir,
+    pub arch: ArchConfig,
+    /// An autodiff device.
+    pub device: Device,
+    pub targets: Targets,
+    pub train: Arc<DatasetIndex>,
+    pub dev: Option<Arc<DatasetIndex>>,
+    /// Set by Ctrl-C: checkpoint and stop after the current step.
+    pub interrupt: Arc<AtomicBool>,
+    /// Stop (as if interrupted) after this step; for tests and benchmarks.
+    pub stop_after: Option<u64>,
+    /// Content hash of the starting weights (the first checkpoint's parent).
+    pub origin_sha256: Option<ContentHash>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("run", &self.run.id)
+            .field("arch", &self.arch)
+            .field("stop_after", &self.stop_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a training session ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    Completed { step: u64, dev: Option<Scores> },
+    Interrupted { step: u64 },
+}
+
+/// Where the loop is.
+struct Progress {
+    step: u64,
+    window: Window,
+    parent: Option<ContentHash>,
+    last_checkpoint: u64,
+}
+
+impl Session<'_> {
+    /// Trains `model` (on [`Session::device`]) to `regime.num_steps`, resuming from the
+    /// run's last checkpoint if there is one.
+    ///
+    /// # Errors
+    /// Data, model, checkpoint or metrics-log errors, each naming its file; a non-finite
+    /// loss, naming the step.
+    pub fn train(&self, model: Wav2Vec2Asr) -> anyhow::Result<Outcome> {
+        let experiment = self.experiment;
+        let regime = &experiment.regime;
+        let mut model = model.with_stochastic_layers(true);
+        let mut optimizer = adamw(experiment);
+        let mut loader = train_loader(experiment, Arc::clone(&self.train))?;
+        let mut progress = Progress {
+            step: 0,
+            window: Window::default(),
+            parent: self.origin_sha256,
+            last_checkpoint: 0,
+        };
+        if let Some(saved) = checkpoint::latest(&self.run.path)? {
+            saved.verify()?;
+            let state = saved.trainer_state()?;
+            model = saved.load_model(model)?;
+            optimizer = saved.load_optimizer(optimizer)?;
+            loader
+                .restore(state.reader.clone())
+                .with_context(|| format!("resuming from {}", saved.dir.display()))?;
+            if let Some(discarded) = self.run.rewind_metrics(&state.metrics)? {
+                eprintln!(
+                    "note: metrics logged after step {} by the interrupted attempt moved to {}",
+                    state.step,
+                    discarded.display()
+                );
+            }
+            eprintln!(
+                "resuming run {} at step {}",
+                self.run.id.short(),
+                state.step
+            );
+            progress = Progress {
+                step: state.step,
+                window: state.window,
+                parent: Some(saved.record.sha256),
+                last_checkpoint: state.step,
+            };
+        }
+        let schedule = TriStageLr::from_config(
+            &experiment.optimizer,
+            &experiment.lr_scheduler,
+            regime.num_steps,
+        );
+        let bar = progress_bar(regime.num_steps, progress.step);
+        let started = Instant::now();
+        let mut window_started = Instant::now();
+        let mut trainable = None;
+        let mut dev = None;
+        while progress.step < regime.num_steps {
+            let stopping = self.interrupt.load(Ordering::SeqCst)
+                || self.stop_after.is_some_and(|s| progress.step >= s);
+            if stopping {
+                if progress.last_checkpoint < progress.step {
+                    self.checkpoint(&model, &optimizer, &loader, &mut progress, None)?;
+                }
+                bar.finish_and_clear();
+                return Ok(Outcome::Interrupted {
+                    step: progress.step,
+                });
+            }
+            let step = progress.step + 1;
+            let now = Trainable::at_step(step, experiment.trainer.freeze_encoder_for_n_steps);
+            if trainable != Some(now) {
+                model = freeze::apply(model, now, !experiment.trainer.freeze_feature_extractor);
+                trainable = Some(now);
+            }
+            let lr = schedule.lr_at_step(step);
+            let (next, stats) = self.step(model, &mut optimizer, &mut loader, step, lr)?;
+            model = next;
+            progress.step = step;
+            progress.window.add(&stats, lr);
+            bar.set_position(step);
+            bar.set_message(format!(
+                "loss {:.2} bits/utt  lr {lr:.2e}",
+                stats.loss_sum / stats.utterances.max(1) as f64 / std::f64::consts::LN_2
+            ));
+            let last = step == regime.num_steps;
+            if step.is_multiple_of(regime.publish_metrics_every_n_steps) || last {
+                let window = std::mem::take(&mut progress.window);
+                self.run.append_metrics(
+                    step,
+                    "train",
+                    window.values(),
+                    window.timing(window_started.elapsed(), started.elapsed()),
+                )?;
+                window_started = Instant::now();
+            }
+            dev = None;
+            let validate = step >= regime.validate_after_n_steps
+                && step.is_multiple_of(regime.validate_every_n_steps);
+            if (validate || last) && self.dev.is_some() {
+                dev = Some(self.validate(&model, step)?);
+            }
+            if step.is_multiple_of(regime.checkpoint_every_n_steps) || last {
+                self.checkpoint(&model, &optimizer, &loader, &mut progress, dev)?;
+            }
+        }
+        bar.finish_and_clear();
+        Ok(Outcome::Completed {
+            step: progress.step,
+            dev,
+        })
+    }
+
+    /// One optimizer step: gather the micro-batches, seed the step's random streams, update.
+    fn step(
+        &self,
+        model: Wav2Vec2Asr,
+        optimizer: &mut ModuleOptimizer,
+        loader: &mut Loader,
+        step: u64,
+        lr: f64,
+    ) -> anyhow::Result<(Wav2Vec2Asr, StepStats)> {
+        let experiment = self.experiment;
+        let micro_batches = experiment.trainer.grad_accumulation.num_batches;
+        let mut batches = Vec::new();
+        for _ in 0..micro_batches {
+            let batch = loader
+                .next_batch()
+                .context("the training data ended (the loader repeats forever; this is a bug)")?
+                .context("reading training data")?;
+            let targets = batch.texts.iter().map(|t| self.targets.ids(t)).collect();
+            batches.push(MicroBatch::new(batch, targets, &self.device));
+        }
+        self.device
+            .seed(step_seed(experiment.seed, step, STREAM_DEVICE));
+        let dropped = if model.encoder.is_training(&self.device) {
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(step_seed(experiment.seed, step, STREAM_LAYER_DROP));
+            let layers = self.arch.num_encoder_layers;
+            (0..batches.len())
+                .map(|_| {
+                    let uniforms: Vec<f64> = (0..layers).map(|_| unit_interval(&mut rng)).collect();
+                    model.encoder.layer_drop_decisions(&uniforms)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (model, stats) = optimizer_step(
+            model,
+            &self.arch,
+            optimizer,
+            &batches,
+            &dropped,
+            lr,
+            experiment.trainer.max_grad_norm,
+        )?;
+        if !stats.loss_sum.is_finite() || !stats.grad_norm.is_finite() {
+            bail!(
+                "step {step}: the loss ({}) or gradient norm ({}) is not finite",
+                stats.loss_sum,
+                stats.grad_norm
+            );
+        }
+        Ok((model, stats))
+    }
+
+    /// Validates on the dev split and logs a `valid` line.
+    fn validate(&self, model: &Wav2Vec2Asr, step: u64) -> anyhow::Result<Scores> {
+        let Some(dev) = &self.dev else {
+            bail!("no dev split to validate on");
+        };
+        let started = Instant::now();
+        let inference = model.valid();
+        let device = self.device.clone().without_autodiff();
+        let mut loader = eval_loader(self.experiment, Arc::clone(dev))?;
+        let evaluation = evaluate(&inference, &self.arch, &self.targets, &mut loader, &device)
+            .context("validating on the dev split")?;
+        let timing = std::collections::BTreeMap::from([(
+            "window_s".to_owned(),
+            started.elapsed().as_secs_f64(),
+        )]);
+        self.run
+            .append_metrics(step, "valid", evaluation.metric_values(), timing)?;
+        Ok(evaluation.scores())
+    }
+
+    fn checkpoint(
+        &self,
+        model: &Wav2Vec2Asr,
+        optimizer: &ModuleOptimizer,
+        loader: &Loader,
+        progress: &mut Progress,
+        dev: Option<Scores>,
+    ) -> anyhow::Result<()> {
+        let state = TrainerState {
+            step: progress.step,
+            reader: loader.state().clone(),
+            metrics: self.run.metrics_position()?,
+            window: progress.window.clone(),
+        };
+        let saved = checkpoint::save(
+            &self.run.path,
+            &CheckpointContents {
+                model,
+                optimizer,
+                state: &state,
+                parent_sha256: progress.parent,
+                dev,
+            },
+        )?;
+        progress.parent = Some(saved.record.sha256);
+        progress.last_checkpoint = progress.step;
+        let regime = &self.experiment.regime;
+        checkpoint::prune(
+            &self.run.path,
+            regime.keep_last_n_checkpoints,
+            regime.keep_best_n_checkpoints,
+            &regime.score_metric,
+        )?;
+        Ok(())
+    }
+}
+
+/// AdamW as the experiment configures it (torch's update rule; see the parity test).
+fn adamw(experiment: &Experiment) -> ModuleOptimizer {
+    let c = &experiment.optimizer.config;
+    #[allow(clippy::cast_possible_truncation)] // burn keeps these in f32
+    AdamWConfig::new()
+        .with_beta_1(c.betas[0] as f32)
+        .with_beta_2(c.betas[1] as f32)
+        .with_epsilon(c.eps as f32)
+        .with_weight_decay(c.weight_decay as f32)
+        .with_amsgrad(c.amsgrad)
+        .init()
+}
+
+const STREAM_DEVICE: u64 = 1;
+const STREAM_LAYER_DROP: u64 = 2;
+
+/// A seed for one random stream of one step (SplitMix64 of the three, so neighbouring
+/// steps and seeds give unrelated streams).
+#[must_use]
+pub fn step_seed(seed: u64, step: u64, stream: u64) -> u64 {
+    let mut z = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(step.wrapping_mul(0xBF58_476D_1CE4_E5B9))
+        .wrapping_add(stream);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform draw in `[0, 1)` with 53 random bits.
+fn unit_interval(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn progress_bar(num_steps: u64, start: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(num_steps), ProgressDrawTarget::stderr());
+    let style =
+        ProgressStyle::with_template("step {pos}/{len} [{bar:30}] {msg}  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_position(start);
+    bar.reset_eta();
+    bar
+}

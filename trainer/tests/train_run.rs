@@ -1,0 +1,310 @@
+//! `trainer run` and `trainer eval` end to end through the real binary, on the committed
+//! synthetic demo corpus with a tiny model: a run is recorded completely and never redone;
+//! two runs compute identical metrics and weights; a run stopped at a step that is not a
+//! checkpoint, or killed with SIGKILL at an arbitrary moment, resumes to bit-identical
+//! weights and metrics.
+
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use dialekt_core::ContentHash;
+use dialekt_core::lineage::{AttemptStatus, RunRecord};
+use dialekt_core::metrics::ChainHead;
+
+const EXPERIMENT: &str = r"
+seed: 7
+backend: {name: tch, device: cpu}
+model:
+  arch: 300m
+  config_overrides:
+    target_vocab_size: 34
+    encoder_config:
+      model_dim: 32
+      feature_dim: 16
+      feature_extractor_layer_descs: [[16, 10, 5], [16, 3, 2], [16, 3, 2], [16, 3, 2], [16, 3, 2], [16, 2, 2], [16, 2, 2]]
+      pos_conv_kernel_size: 16
+      num_pos_conv_groups: 4
+      num_encoder_layers: 2
+      num_encoder_attn_heads: 4
+      ffn_inner_dim: 64
+tokenizer: {name: demo_char, path: demo_char.model}
+dataset:
+  path: data
+  text_normalization: coral
+  asr_task_config:
+    min_audio_len: 16_000
+    max_audio_len: 320_000
+    max_num_elements: 640_000
+    normalize_audio: true
+    example_shuffle_window: 8
+    batch_shuffle_window: 2
+optimizer: {config: {lr: 1e-3}}
+trainer:
+  freeze_encoder_for_n_steps: 2
+  freeze_feature_extractor: false
+  grad_accumulation: {num_batches: 2}
+  mixed_precision: {dtype: torch.float32}
+regime:
+  num_steps: 12
+  validate_after_n_steps: 0
+  validate_every_n_steps: 4
+  checkpoint_every_n_steps: 3
+  publish_metrics_every_n_steps: 2
+  keep_last_n_checkpoints: 2
+";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A project with the demo corpus prepared, the demo tokenizer and the tiny experiment;
+/// made once per test binary.
+fn project() -> &'static Path {
+    static PROJECT: OnceLock<PathBuf> = OnceLock::new();
+    PROJECT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        fs_err::copy(
+            repo().join("demo/tokenizer/demo_char.model"),
+            dir.join("demo_char.model"),
+        )
+        .unwrap();
+        fs_err::write(dir.join("tiny.yaml"), EXPERIMENT).unwrap();
+        let coral = repo().join("demo/coral");
+        let prepared = trainer(
+            &dir,
+            &[
+                "data",
+                "prepare",
+                "--coral",
+                coral.to_str().unwrap(),
+                "--out",
+                "data",
+            ],
+        );
+        assert!(prepared.status.success(), "{}", stderr(&prepared));
+        dir
+    })
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trainer"));
+    command.args(args).current_dir(project());
+    command
+}
+
+fn trainer(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn run(output: &str, extra: &[&str]) -> Output {
+    let set = format!("output={output}");
+    let mut args = vec!["run", "tiny.yaml", "--set", &set];
+    args.extend_from_slice(extra);
+    command(&args).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The only run directory of a store.
+fn run_dir(store: &str) -> PathBuf {
+    let root = project().join(store);
+    let mut runs: Vec<PathBuf> = fs_err::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("run.json").exists())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs.pop().unwrap()
+}
+
+fn record(dir: &Path) -> RunRecord {
+    serde_json::from_str(&fs_err::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+}
+
+fn head(dir: &Path) -> ChainHead {
+    serde_json::from_str(&fs_err::read_to_string(dir.join("metrics.head.json")).unwrap()).unwrap()
+}
+
+fn final_weights(dir: &Path) -> ContentHash {
+    ContentHash::of_file(&dir.join("checkpoints/step_12/model.bpk")).unwrap()
+}
+
+/// The deterministic part of every metrics line (timings differ between runs).
+fn metric_values(dir: &Path) -> Vec<serde_json::Value> {
+    fs_err::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            serde_json::json!([v["step"], v["phase"], v["values"], v["chain"]])
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_is_recorded_evaluated_and_never_redone() {
+    let done = run("runs-complete", &["--eval", "test"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(stdout(&done).contains("completed run"), "{}", stdout(&done));
+    let dir = run_dir("runs-complete");
+    let record = record(&dir);
+    assert_eq!(record.attempts.len(), 1);
+    assert_eq!(record.attempts[0].status, AttemptStatus::Completed);
+    assert!(record.id_matches_inputs());
+    let origin = fs_err::read_to_string(dir.join("origin.json")).unwrap();
+    assert!(origin.contains("\"scratch\""), "{origin}");
+    // keep_last_n_checkpoints: 2 → the last two of steps 3, 6, 9, 12.
+    let mut steps: Vec<String> = fs_err::read_dir(dir.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    steps.sort();
+    assert_eq!(steps, ["step_12", "step_9"]);
+    // 6 train lines (every 2 steps) and 3 validations (steps 4, 8, 12).
+    let values = metric_values(&dir);
+    let phases: Vec<&str> = values.iter().map(|v| v[1].as_str().unwrap()).collect();
+    assert_eq!(phases.iter().filter(|p| **p == "train").count(), 6);
+    assert_eq!(phases.iter().filter(|p| **p == "valid").count(), 3);
+    let valid = values.iter().rev().find(|v| v[1] == "valid").unwrap();
+    for key in ["wer", "uer", "ctc_loss", "wer/dialect=Sydømål"] {
+        assert!(
+            valid[2].get(key).is_some(),
+            "valid line lacks {key}: {valid}"
+        );
+    }
+    let train = values.iter().find(|v| v[1] == "train").unwrap();
+    for key in [
+        "ctc_loss",
+        "lr",
+        "grad_norm",
+        "num_examples",
+        "num_elements",
+    ] {
+        assert!(
+            train[2].get(key).is_some(),
+            "train line lacks {key}: {train}"
+        );
+    }
+    // `--eval test` wrote the per-utterance results and the breakdowns.
+    let eval = dir.join("eval/test-step_12");
+    assert!(eval.join("utterances.parquet").is_file());
+    let report = fs_err::read_to_string(eval.join("report.json")).unwrap();
+    assert!(
+        report.contains("coral_normalized") && report.contains("dialect"),
+        "{report}"
+    );
+
+    let again = run("runs-complete", &[]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("already complete"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(self::record(&dir).attempts.len(), 1);
+}
+
+#[test]
+fn runs_are_deterministic_and_resume_bit_identically() {
+    let reference = run("runs-reference", &[]);
+    assert!(reference.status.success(), "{}", stderr(&reference));
+    let reference = run_dir("runs-reference");
+
+    // Stopped after step 5: not a checkpoint step, and mid publish window.
+    let stopped = run("runs-stopped", &["--stop-after", "5"]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    assert!(
+        stdout(&stopped).contains("stopped run"),
+        "{}",
+        stdout(&stopped)
+    );
+    let resumed = run("runs-stopped", &[]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("resuming run"),
+        "{}",
+        stderr(&resumed)
+    );
+    let stopped = run_dir("runs-stopped");
+
+    // Killed (SIGKILL) at an arbitrary moment after the first checkpoint.
+    let set = "output=runs-killed";
+    let mut child = command(&["run", "tiny.yaml", "--set", set])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let first = loop {
+        let found = fs_err::read_dir(project().join("runs-killed"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path().join("checkpoints/step_3/checkpoint.json"));
+        if let Some(path) = found.filter(|p| p.exists()) {
+            break path;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let killed_at = started.elapsed();
+    std::thread::sleep(killed_at / 3);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    eprintln!("killed {:?} after {}", killed_at / 3, first.display());
+    let resumed = run("runs-killed", &[]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let killed = run_dir("runs-killed");
+    let attempts = record(&killed).attempts;
+    assert_eq!(attempts.last().unwrap().status, AttemptStatus::Completed);
+
+    for other in [&stopped, &killed] {
+        assert_eq!(
+            final_weights(other),
+            final_weights(&reference),
+            "{}",
+            other.display()
+        );
+        assert_eq!(
+            metric_values(other),
+            metric_values(&reference),
+            "{}",
+            other.display()
+        );
+        assert_eq!(head(other).chain, head(&reference).chain);
+    }
+}
+
+#[test]
+fn the_danish_experiment_without_data_or_weights_says_how_to_get_them() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["run", "experiments/danish.yaml"])
+        .current_dir(repo())
+        .env("HOME", empty.path())
+        .env("DIALEKT_MODEL_CACHE", empty.path())
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(text.contains("trainer data prepare --coral"), "{text}");
+    assert!(text.contains("omniASR-CTC-300M.pt"), "{text}");
+    assert!(text.contains("omniASR_tokenizer.model"), "{text}");
+}
