@@ -93,7 +93,8 @@ pub struct ModelSection {
     pub family: String,
     /// Architecture preset (`300m`, `1b`, ...) when building without an asset.
     pub arch: Option<String>,
-    /// Local checkpoint file, overriding the asset's location.
+    /// Local checkpoint, overriding the asset's location: a fairseq2 `.pt`, or a dialekt
+    /// run's `checkpoints/step_N` (to continue from an earlier run).
     pub path: Option<String>,
     /// Changes to the arch's dimensions, in fairseq2's `Wav2Vec2AsrConfig` field names
     /// (fairseq2's `model.config_overrides`). Without `name` or `path` the model starts

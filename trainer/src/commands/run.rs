@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context as _, bail};
 use clap::Args;
 use dialekt_core::atomic::write_json_atomic;
-use dialekt_core::config::{BackendName, Experiment};
+use dialekt_core::config::{BackendName, Dtype, Experiment, MixedPrecisionMode};
 use dialekt_core::lineage::{Attempt, AttemptStatus};
 use dialekt_core::store::RunDir;
 use serde::Serialize;
@@ -137,7 +137,11 @@ impl RunArgs {
             ModelOrigin::Scratch { .. } => None,
         };
         run.update_record(|r| r.parent_checkpoint_sha256 = origin_sha256)?;
-        let attempt = start_attempt(&run, experiment.backend.name)?;
+        let precision = precision_note(experiment);
+        if let Some(note) = &precision {
+            eprintln!("warning: {note}");
+        }
+        let attempt = start_attempt(&run, experiment.backend.name, precision)?;
 
         let data_root = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
         let train_split = experiment.dataset.train_split.as_deref().unwrap_or("train");
@@ -265,7 +269,21 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-fn start_attempt(run: &RunDir, backend: BackendName) -> anyhow::Result<u32> {
+/// What the attempt computes in when the experiment asks for mixed precision: burn 0.22
+/// has no autocast, and fp32 master weights with hand-placed bf16 casts are not built yet,
+/// so the run says so instead of silently ignoring the setting.
+fn precision_note(experiment: &Experiment) -> Option<String> {
+    let mp = &experiment.trainer.mixed_precision;
+    let wants_low_precision = mp.mode != MixedPrecisionMode::Off && mp.dtype != Dtype::Float32;
+    wants_low_precision.then(|| {
+        format!(
+            "trainer.mixed_precision asks for {:?} compute; dialekt has no autocast yet, so this attempt computes in float32 (weights and AdamW state are float32 in fairseq2 too)",
+            mp.dtype
+        )
+    })
+}
+
+fn start_attempt(run: &RunDir, backend: BackendName, note: Option<String>) -> anyhow::Result<u32> {
     let mut number = 0;
     run.update_record(|r| {
         // An attempt still "running" ended without saying so: the process was killed.
@@ -284,7 +302,7 @@ fn start_attempt(run: &RunDir, backend: BackendName) -> anyhow::Result<u32> {
             ended_at: None,
             status: AttemptStatus::Running,
             environment: environment(backend),
-            note: None,
+            note,
         });
     })?;
     Ok(number)
@@ -300,7 +318,9 @@ fn end_attempt(
         if let Some(attempt) = r.attempts.iter_mut().find(|a| a.number == number) {
             attempt.status = status;
             attempt.ended_at = Some(now());
-            attempt.note = note;
+            if let Some(note) = note {
+                attempt.note = Some(note);
+            }
         }
     })?;
     Ok(())

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use burn::module::Module as _;
 use burn::tensor::Device;
 use dialekt_core::ContentHash;
 use dialekt_core::config::{EncoderConfigOverrides, Experiment, ModelSection};
@@ -79,21 +80,43 @@ impl ModelPlan {
                 ModelOrigin::Scratch { seed },
             ));
         };
-        let checkpoint = Checkpoint::open(path)?;
-        let model = load(model, &checkpoint)
-            .with_context(|| format!("loading {}", path.display()))?
-            .with_deterministic_ids();
+        let (model, file) = match dialekt_checkpoint(path) {
+            // A checkpoint of an earlier dialekt run (burnpack), e.g. a pre-training run.
+            Some(file) => (
+                model
+                    .try_load_file(&file)
+                    .with_context(|| format!("loading {}", file.display()))?,
+                file,
+            ),
+            None => {
+                let checkpoint = Checkpoint::open(path)?;
+                let model = load(model, &checkpoint)
+                    .with_context(|| format!("loading {}", path.display()))?;
+                (model, path.clone())
+            }
+        };
+        let model = model.with_deterministic_ids();
         let sha256 =
-            ContentHash::of_file(path).with_context(|| format!("hashing {}", path.display()))?;
+            ContentHash::of_file(&file).with_context(|| format!("hashing {}", file.display()))?;
         Ok((
             model,
             ModelOrigin::Checkpoint {
                 asset: asset.clone(),
-                path: path.clone(),
+                path: file,
                 sha256,
             },
         ))
     }
+}
+
+/// The parameters file when `path` is a dialekt checkpoint (`checkpoints/step_N/` or its
+/// `model.bpk`) rather than a fairseq2 `.pt`.
+fn dialekt_checkpoint(path: &Path) -> Option<PathBuf> {
+    if path.extension().is_some_and(|e| e == "bpk") {
+        return Some(path.to_owned());
+    }
+    let inside = path.join("model.bpk");
+    inside.is_file().then_some(inside)
 }
 
 /// The asset `model.name` names, if any.
