@@ -66,6 +66,7 @@ fn record(experiment: &Experiment, manifest: &Manifest) -> RunRecord {
             environment: env,
             note: None,
         }],
+        reproductions: Vec::new(),
     }
 }
 

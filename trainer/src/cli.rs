@@ -30,6 +30,8 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Decode a split with a run's checkpoint: per-utterance results and CoRal breakdowns.
     Eval(commands::eval::EvalArgs),
+    /// Re-run a recorded run and verify it matches (metrics hash chain, weights).
+    Reproduce(commands::reproduce::ReproduceArgs),
     /// Greedy CTC transcripts (and logits) of audio files.
     Transcribe(commands::transcribe::TranscribeArgs),
     /// Inspect and compare recorded runs.
@@ -53,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model(command) => command.run(),
         Command::Run(args) => args.run(),
         Command::Eval(args) => args.run(),
+        Command::Reproduce(args) => args.run(),
         Command::Transcribe(args) => args.run(),
         Command::Runs(command) => command.run(),
         Command::Text(command) => command.run(),

@@ -81,6 +81,7 @@ impl PlannedRun {
             parent_run: None,
             parent_checkpoint_sha256: None,
             attempts: Vec::new(),
+            reproductions: Vec::new(),
         };
         Ok(Self {
             resolved,

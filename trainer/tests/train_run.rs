@@ -308,3 +308,66 @@ fn the_danish_experiment_without_data_or_weights_says_how_to_get_them() {
     assert!(text.contains("omniASR-CTC-300M.pt"), "{text}");
     assert!(text.contains("omniASR_tokenizer.model"), "{text}");
 }
+
+#[test]
+fn a_run_reproduces_bit_identically_and_changed_inputs_are_named() {
+    // Its own copy of the project: this test changes a data file.
+    let copy = tempfile::tempdir().unwrap();
+    let root = copy.path();
+    fs_err::copy(project().join("tiny.yaml"), root.join("tiny.yaml")).unwrap();
+    fs_err::copy(
+        project().join("demo_char.model"),
+        root.join("demo_char.model"),
+    )
+    .unwrap();
+    copy_dir(&project().join("data"), &root.join("data"));
+    let trainer_in = |args: &[&str]| trainer(root, args);
+    let done = trainer_in(&["run", "tiny.yaml"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let dir = fs_err::read_dir(root.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("run.json").exists())
+        .unwrap();
+    let id = dir.file_name().unwrap().to_string_lossy()[..12].to_owned();
+
+    for extra in [&[][..], &["--steps", "5"][..]] {
+        let mut args = vec!["reproduce", id.as_str()];
+        args.extend_from_slice(extra);
+        let again = trainer_in(&args);
+        assert!(again.status.success(), "{}", stderr(&again));
+        assert!(
+            stdout(&again).contains("(bit-identical)"),
+            "{}",
+            stdout(&again)
+        );
+    }
+    let reproductions = record(&dir).reproductions;
+    assert_eq!(reproductions.len(), 2);
+    assert_eq!(reproductions[1].steps, Some(5));
+
+    // A changed data file is named, and stops the reproduction.
+    let dev = root.join("data/version=0/corpus=coral_read_aloud/split=dev/language=dan_Latn");
+    fs_err::write(dev.join("notes.txt"), "a file that was not there").unwrap();
+    let refused = trainer_in(&["reproduce", &id]);
+    assert!(!refused.status.success());
+    let text = stderr(&refused);
+    assert!(
+        text.contains("data:") && text.contains("split=dev"),
+        "{text}"
+    );
+    assert!(text.contains("--allow data"), "{text}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs_err::create_dir_all(to).unwrap();
+    for entry in fs_err::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            fs_err::copy(&path, &target).unwrap();
+        }
+    }
+}

@@ -150,7 +150,7 @@ pub struct Attempt {
 }
 
 /// `run.json`: the lineage of one run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub version: u32,
     pub run_id: RunId,
@@ -167,6 +167,48 @@ pub struct RunRecord {
     pub parent_run: Option<RunId>,
     pub parent_checkpoint_sha256: Option<ContentHash>,
     pub attempts: Vec<Attempt>,
+    /// Verified re-runs of this run (`trainer reproduce`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reproductions: Vec<Reproduction>,
+}
+
+/// One `trainer reproduce` of a run and its verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reproduction {
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// The re-run's directory (a scratch run store).
+    pub scratch: String,
+    /// Steps re-run (`None`: the whole run).
+    pub steps: Option<u64>,
+    /// Metrics lines compared.
+    pub lines_compared: u64,
+    pub verdict: Verdict,
+    /// Recorded inputs that differed and were allowed (`data`, `code`, `env`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_differences: Vec<String>,
+    /// The environment of the re-run.
+    pub environment: Environment,
+}
+
+/// How a reproduction compared with the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every compared metrics line has the recorded chain hash, and the weights the
+    /// recorded hash.
+    BitIdentical,
+    /// Values differ, but none by more than `relative_tolerance`.
+    WithinTolerance {
+        relative_tolerance: f64,
+        max_relative_difference: f64,
+    },
+    /// The first line whose values differ beyond the tolerance.
+    Diverged {
+        step: u64,
+        phase: String,
+        detail: String,
+    },
 }
 
 impl RunRecord {

@@ -122,65 +122,10 @@ impl RunArgs {
         )?;
         drop(out);
 
-        let device = device(experiment)?;
-        let (model, model_origin) = model_plan.build(&device, experiment.seed)?;
-        write_json_atomic(
-            &run.file("origin.json"),
-            &Origin {
-                model: &model_origin,
-                tokenizer: &tokenizer_origin,
-                arch: &model_plan.arch,
-            },
-        )?;
-        let origin_sha256 = match &model_origin {
-            ModelOrigin::Checkpoint { sha256, .. } => Some(*sha256),
-            ModelOrigin::Scratch { .. } => None,
-        };
-        run.update_record(|r| r.parent_checkpoint_sha256 = origin_sha256)?;
-        let precision = precision_note(experiment);
-        if let Some(note) = &precision {
-            eprintln!("warning: {note}");
-        }
-        let attempt = start_attempt(&run, experiment.backend.name, precision)?;
-
-        let data_root = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
-        let train_split = experiment.dataset.train_split.as_deref().unwrap_or("train");
-        let dev = match experiment.dataset.valid_split.as_deref() {
-            Some(split) => Some(open_split(&data_root, split)?),
-            None => None,
-        };
-        let interrupt = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&interrupt);
-        // A second handler cannot be installed (tests run several sessions): then Ctrl-C
-        // simply kills, and resume still works from the last checkpoint.
-        let _ = ctrlc::set_handler(move || {
-            if flag.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!(
-                "\ninterrupted: finishing the step and writing a checkpoint (Ctrl-C again to abort)"
-            );
-        });
-        let session = Session {
-            experiment,
-            run: &run,
-            arch: model_plan.arch.clone(),
-            device,
-            targets: Targets {
-                tokenizer,
-                normalization: experiment.dataset.text_normalization,
-            },
-            train: open_split(&data_root, train_split)?,
-            dev,
-            interrupt,
-            stop_after: self.stop_after,
-            origin_sha256,
-        };
-        let outcome = session.train(model);
+        let outcome = execute(experiment, &root, &run, self.stop_after);
         let mut out = std::io::stdout().lock();
         match outcome {
             Ok(Outcome::Completed { step, dev }) => {
-                end_attempt(&run, attempt, AttemptStatus::Completed, None)?;
                 write!(out, "completed run {} after {step} steps", run.id.short())?;
                 if let Some(dev) = dev {
                     write!(
@@ -192,7 +137,6 @@ impl RunArgs {
                 writeln!(out, "\n  results: {}", run.path.display())?;
             }
             Ok(Outcome::Interrupted { step }) => {
-                end_attempt(&run, attempt, AttemptStatus::Interrupted, None)?;
                 writeln!(
                     out,
                     "stopped run {} after step {step} (checkpointed); run the same command to resume",
@@ -204,15 +148,7 @@ impl RunArgs {
                     130
                 }));
             }
-            Err(error) => {
-                end_attempt(
-                    &run,
-                    attempt,
-                    AttemptStatus::Failed,
-                    Some(format!("{error:#}")),
-                )?;
-                return Err(error.context(format!("run {}", run.id.short())));
-            }
+            Err(error) => return Err(error.context(format!("run {}", run.id.short()))),
         }
         drop(out);
         if let Some(split) = &self.eval {
@@ -224,6 +160,84 @@ impl RunArgs {
     fn evaluate(&self, run: &RunDir, root: &Path, split: &str) -> anyhow::Result<()> {
         evaluate_run(run, root, &EvalOptions::for_split(split))
     }
+}
+
+/// Trains `run` (created for `experiment`) as one recorded attempt: builds the model,
+/// writes `origin.json`, and runs the session; the attempt's end is recorded whatever
+/// happens. Shared by `trainer run` and `trainer reproduce`.
+///
+/// # Errors
+/// Model, data and training errors (the attempt is then recorded as failed).
+pub fn execute(
+    experiment: &Experiment,
+    root: &Path,
+    run: &RunDir,
+    stop_after: Option<u64>,
+) -> anyhow::Result<Outcome> {
+    let model_plan = ModelPlan::resolve(experiment, root)?;
+    let (tokenizer, tokenizer_origin) = setup::tokenizer(experiment, root)?;
+    let device = device(experiment)?;
+    let (model, model_origin) = model_plan.build(&device, experiment.seed)?;
+    write_json_atomic(
+        &run.file("origin.json"),
+        &Origin {
+            model: &model_origin,
+            tokenizer: &tokenizer_origin,
+            arch: &model_plan.arch,
+        },
+    )?;
+    let origin_sha256 = match &model_origin {
+        ModelOrigin::Checkpoint { sha256, .. } => Some(*sha256),
+        ModelOrigin::Scratch { .. } => None,
+    };
+    run.update_record(|r| r.parent_checkpoint_sha256 = origin_sha256)?;
+    let precision = precision_note(experiment);
+    if let Some(note) = &precision {
+        eprintln!("warning: {note}");
+    }
+    let attempt = start_attempt(run, experiment.backend.name, precision)?;
+
+    let data_root = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
+    let train_split = experiment.dataset.train_split.as_deref().unwrap_or("train");
+    let dev = match experiment.dataset.valid_split.as_deref() {
+        Some(split) => Some(open_split(&data_root, split)?),
+        None => None,
+    };
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupt);
+    // A second handler cannot be installed (tests run several sessions): then Ctrl-C
+    // simply kills, and resume still works from the last checkpoint.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupted: finishing the step and writing a checkpoint (Ctrl-C again to abort)"
+        );
+    });
+    let session = Session {
+        experiment,
+        run,
+        arch: model_plan.arch.clone(),
+        device,
+        targets: Targets {
+            tokenizer,
+            normalization: experiment.dataset.text_normalization,
+        },
+        train: open_split(&data_root, train_split)?,
+        dev,
+        interrupt,
+        stop_after,
+        origin_sha256,
+    };
+    let outcome = session.train(model);
+    let (status, note) = match &outcome {
+        Ok(Outcome::Completed { .. }) => (AttemptStatus::Completed, None),
+        Ok(Outcome::Interrupted { .. }) => (AttemptStatus::Interrupted, None),
+        Err(error) => (AttemptStatus::Failed, Some(format!("{error:#}"))),
+    };
+    end_attempt(run, attempt, status, note)?;
+    outcome
 }
 
 /// Whether `dataset.path` holds prepared data; the problem, with the command that

@@ -1,0 +1,313 @@
+//! `trainer reproduce <id>`: re-run a recorded run and *verify* the result.
+//!
+//! 1. The recorded inputs are checked against today's: the config (the stored resolved
+//!    config must still hash to the recorded config hash), the data (manifest rebuilt,
+//!    differences named by file), the code (git commit and uncommitted patch) and the
+//!    environment lock (toolchain, `Cargo.lock`, backend). A difference stops the
+//!    reproduction unless allowed with `--allow data,code,env`.
+//! 2. The experiment is re-run in a scratch run store beside the original
+//!    (`<store>/.reproductions/<id>-<n>/`), from the start, for `--steps N` or all steps.
+//! 3. The new metrics log is compared line by line with the recorded one through the
+//!    deterministic hash chain, and the final weights by hash: `bit-identical`, `within
+//!    tolerance` (`--tolerance`, for backends that are not bitwise deterministic), or
+//!    `diverged at step k` with the first differing values side by side.
+//! 4. The verdict is written into the original run's `run.json`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+use dialekt_core::config::Experiment;
+use dialekt_core::lineage::{Reproduction, RunRecord, Verdict, capture_code, project_root};
+use dialekt_core::manifest::{BuildOptions, Manifest, ManifestDiff, build, default_cache_path};
+use dialekt_core::metrics::MetricLine;
+use dialekt_core::store::{NewRun, RunDir, RunStore};
+
+use crate::commands::run::execute;
+use crate::progress::ByteProgress;
+use crate::recording::environment;
+use crate::train::checkpoint;
+
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// The run's id (or a unique prefix).
+    pub run: String,
+    /// Run store directory.
+    #[arg(long, default_value = "runs")]
+    pub store: PathBuf,
+    /// Re-run only the first N steps (and compare those).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Recorded inputs allowed to differ.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub allow: Vec<Input>,
+    /// Accept values within this relative difference (0: bit-identical only).
+    #[arg(long, default_value_t = 0.0)]
+    pub tolerance: f64,
+}
+
+/// An input of a run's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Input {
+    Data,
+    Code,
+    Env,
+}
+
+impl ReproduceArgs {
+    /// # Errors
+    /// An unknown run, differing inputs that were not allowed, training errors.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let store = RunStore::new(&self.store);
+        let original = store.resolve(&self.run)?;
+        let record = original.record()?;
+        let config_path = original.file(dialekt_core::store::CONFIG_JSON_FILE);
+        let experiment: Experiment = serde_json::from_value(original.config_json()?)
+            .with_context(|| format!("reading {}", config_path.display()))?;
+        if experiment.content_hash() != record.config_sha256 {
+            bail!(
+                "{}: the stored config no longer hashes to the run's config hash {} (it was edited)",
+                config_path.display(),
+                record.config_sha256.short()
+            );
+        }
+        let dir = self.store.parent().filter(|p| !p.as_os_str().is_empty());
+        let root = project_root(dir.unwrap_or(Path::new(".")));
+        let (manifest, patch, differences) = check_inputs(&original, &record, &experiment, &root)?;
+        let mut allowed = Vec::new();
+        let mut refused = Vec::new();
+        for (input, lines) in &differences {
+            let name = format!("{input:?}").to_lowercase();
+            if self.allow.contains(input) {
+                allowed.push(name);
+            } else {
+                refused.extend(lines.iter().map(|l| format!("{name}: {l}")));
+            }
+        }
+        if !refused.is_empty() {
+            bail!(
+                "run {} was made from other inputs:\n  {}\n(reproduce anyway with --allow {})",
+                record.run_id.short(),
+                refused.join("\n  "),
+                differences
+                    .iter()
+                    .map(|(i, _)| format!("{i:?}").to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+        }
+
+        let scratch = scratch_store(&store, &record)?;
+        let mut fresh = record.clone();
+        fresh.attempts.clear();
+        fresh.reproductions.clear();
+        let (scratch_run, _) = scratch.create(&NewRun {
+            record: &fresh,
+            experiment: &experiment,
+            manifest: &manifest,
+            patch: &patch,
+        })?;
+        eprintln!(
+            "reproducing run {} in {}{}",
+            record.run_id.short(),
+            scratch_run.path.display(),
+            self.steps
+                .map_or_else(String::new, |n| format!(" (first {n} steps)"))
+        );
+        execute(&experiment, &root, &scratch_run, self.steps)?;
+
+        let (verdict, compared) = compare(&original, &scratch_run, self.steps, self.tolerance)?;
+        let reproduction = Reproduction {
+            at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            scratch: scratch_run.path.display().to_string(),
+            steps: self.steps,
+            lines_compared: compared,
+            verdict: verdict.clone(),
+            allowed_differences: allowed,
+            environment: environment(experiment.backend.name),
+        };
+        original.update_record(|r| r.reproductions.push(reproduction))?;
+        let mut out = std::io::stdout().lock();
+        let id = record.run_id.short();
+        match verdict {
+            Verdict::BitIdentical => {
+                writeln!(
+                    out,
+                    "reproduced run {id} (bit-identical): {compared} metrics lines and the weights"
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Verdict::WithinTolerance {
+                relative_tolerance,
+                max_relative_difference,
+            } => {
+                writeln!(
+                    out,
+                    "reproduced run {id} within tolerance {relative_tolerance:e}: {compared} metrics lines, largest relative difference {max_relative_difference:.2e}"
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Verdict::Diverged {
+                step,
+                phase,
+                detail,
+            } => {
+                writeln!(out, "run {id} diverged at step {step} ({phase}): {detail}")?;
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+type Differences = Vec<(Input, Vec<String>)>;
+
+/// Today's manifest and code patch, and what differs from the record, by input.
+fn check_inputs(
+    original: &RunDir,
+    record: &RunRecord,
+    experiment: &Experiment,
+    root: &Path,
+) -> anyhow::Result<(Manifest, Vec<u8>, Differences)> {
+    let mut differences = Vec::new();
+    let data = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
+    let progress = ByteProgress::new("hashing data");
+    let manifest = build(
+        &data,
+        &BuildOptions {
+            cache: default_cache_path(&data),
+            rehash: false,
+        },
+        &progress,
+    )
+    .with_context(|| format!("building the manifest of {}", data.display()))?;
+    progress.finish();
+    if manifest.root != record.data_root {
+        let recorded = original.manifest()?;
+        differences.push((
+            Input::Data,
+            ManifestDiff::between(&recorded, &manifest).summary_lines(),
+        ));
+    }
+    let (code, patch) = capture_code(root)?;
+    if code.content_hash() != record.code.content_hash() {
+        let commit = |c: &Option<String>| c.clone().unwrap_or_else(|| "(no commit)".into());
+        let mut lines = Vec::new();
+        if code.commit != record.code.commit {
+            lines.push(format!(
+                "commit {} recorded, {} checked out",
+                commit(&record.code.commit),
+                commit(&code.commit)
+            ));
+        } else {
+            lines.push("the uncommitted changes differ from the recorded code.patch".into());
+        }
+        differences.push((Input::Code, lines));
+    }
+    let env = environment(experiment.backend.name);
+    if env.lock_hash() != record.environment_lock_sha256 {
+        differences.push((
+            Input::Env,
+            vec![format!(
+                "toolchain, Cargo.lock or backend differ (now {}, {} {})",
+                env.rustc, env.backend, env.backend_version
+            )],
+        ));
+    }
+    Ok((manifest, patch, differences))
+}
+
+/// A new scratch store for one reproduction of `record`.
+fn scratch_store(store: &RunStore, record: &RunRecord) -> anyhow::Result<RunStore> {
+    let base = store.root().join(".reproductions");
+    let short = record.run_id.short();
+    let n = (1..)
+        .find(|n| !base.join(format!("{short}-{n}")).exists())
+        .unwrap_or(1);
+    Ok(RunStore::new(base.join(format!("{short}-{n}"))))
+}
+
+/// Compares the scratch run's metrics and weights with the original's.
+fn compare(
+    original: &RunDir,
+    scratch: &RunDir,
+    steps: Option<u64>,
+    tolerance: f64,
+) -> anyhow::Result<(Verdict, u64)> {
+    let within = |l: &MetricLine| steps.is_none_or(|n| l.step <= n);
+    let recorded: Vec<MetricLine> = original.metrics()?.into_iter().filter(within).collect();
+    let new: Vec<MetricLine> = scratch.metrics()?.into_iter().filter(within).collect();
+    let mut max_relative = 0.0f64;
+    for (i, old) in recorded.iter().enumerate() {
+        let Some(line) = new.get(i) else {
+            return Ok((
+                Verdict::Diverged {
+                    step: old.step,
+                    phase: old.phase.clone(),
+                    detail: "the re-run logged no such line".into(),
+                },
+                i as u64,
+            ));
+        };
+        if line.chain == old.chain {
+            continue;
+        }
+        for (key, &value) in &old.values {
+            let got = line.values.get(key).copied().unwrap_or(f64::NAN);
+            let relative = (got - value).abs() / value.abs().max(f64::MIN_POSITIVE);
+            // NaN (a missing value) never counts as within tolerance.
+            let within = relative.is_finite() && relative <= tolerance;
+            if !within || line.step != old.step {
+                return Ok((
+                    Verdict::Diverged {
+                        step: old.step,
+                        phase: old.phase.clone(),
+                        detail: format!("{key}: recorded {value}, re-run {got}"),
+                    },
+                    i as u64,
+                ));
+            }
+            max_relative = max_relative.max(relative);
+        }
+    }
+    let compared = recorded.len() as u64;
+    let weights = |run: &RunDir| -> anyhow::Result<Option<dialekt_core::ContentHash>> {
+        let saved = match steps {
+            Some(n) => checkpoint::list(&run.path)?
+                .into_iter()
+                .find(|c| c.record.step == n),
+            None => checkpoint::latest(&run.path)?,
+        };
+        Ok(saved.and_then(|c| c.record.files.get("model.bpk").copied()))
+    };
+    if let (Some(old), Some(new)) = (weights(original)?, weights(scratch)?)
+        && old != new
+        && tolerance == 0.0
+    {
+        let step = steps.unwrap_or_else(|| recorded.last().map_or(0, |l| l.step));
+        return Ok((
+            Verdict::Diverged {
+                step,
+                phase: "weights".into(),
+                detail: format!(
+                    "model.bpk sha256 recorded {}, re-run {}",
+                    old.short(),
+                    new.short()
+                ),
+            },
+            compared,
+        ));
+    }
+    if max_relative == 0.0 {
+        Ok((Verdict::BitIdentical, compared))
+    } else {
+        Ok((
+            Verdict::WithinTolerance {
+                relative_tolerance: tolerance,
+                max_relative_difference: max_relative,
+            },
+            compared,
+        ))
+    }
+}
