@@ -307,15 +307,7 @@ impl RunDir {
     /// `position.head` (the log is not the one the checkpoint saw); I/O errors.
     pub fn rewind_metrics(&self, position: &MetricsPosition) -> Result<Option<PathBuf>, Error> {
         let _lock = self.lock()?;
-        let path = self.file(METRICS_FILE);
-        let text = if path.exists() {
-            fs_err::read_to_string(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?
-        } else {
-            String::new()
-        };
+        let (path, text) = self.metrics_text()?;
         let corrupt = |message: String| Error::Corrupt {
             path: path.clone(),
             message,
@@ -345,6 +337,19 @@ impl RunDir {
         Ok(Some(discarded))
     }
 
+    /// The metrics log's path and text (empty when nothing was logged yet).
+    fn metrics_text(&self) -> Result<(PathBuf, String), Error> {
+        let path = self.file(METRICS_FILE);
+        if !path.exists() {
+            return Ok((path, String::new()));
+        }
+        let text = fs_err::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok((path, text))
+    }
+
     /// The recorded chain head (empty when no metrics yet).
     ///
     /// # Errors
@@ -363,15 +368,7 @@ impl RunDir {
     /// # Errors
     /// [`Error::Corrupt`] naming the log and the first bad line.
     pub fn metrics(&self) -> Result<Vec<MetricLine>, Error> {
-        let path = self.file(METRICS_FILE);
-        let text = if path.exists() {
-            fs_err::read_to_string(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?
-        } else {
-            String::new()
-        };
+        let (path, text) = self.metrics_text()?;
         let head = self.metrics_head()?;
         metrics::verify(&text, Some(&head))
             .map(|(lines, _)| lines)

@@ -23,6 +23,7 @@ use dialekt_core::atomic::{write_atomic, write_json_atomic};
 use dialekt_core::config::Experiment;
 use dialekt_core::lineage::project_root;
 use dialekt_core::store::{RunDir, RunStore};
+use dialekt_text::align::EditCounts;
 use dialekt_text::bootstrap::{self, Unit};
 use dialekt_text::groups::{Category, Labels, age_group};
 use dialekt_text::io::Meta;
@@ -286,6 +287,11 @@ fn breakdown(evaluation: &Evaluation, normalize: Option<Style>, resamples: usize
     )
 }
 
+/// One level of a [`PairCounts`] (words or characters).
+type Level = fn(&PairCounts) -> EditCounts;
+/// One edit operation's count.
+type Operation = fn(&EditCounts) -> u64;
+
 /// Per-utterance rows as Parquet bytes.
 fn utterances_parquet(evaluation: &Evaluation, counts: &[PairCounts]) -> anyhow::Result<Vec<u8>> {
     let u = &evaluation.utterances;
@@ -336,38 +342,19 @@ fn utterances_parquet(evaluation: &Evaluation, counts: &[PairCounts]) -> anyhow:
         Arc::new(u.iter().map(|x| x.age).collect::<Int64Array>()),
     );
     push("gender", DataType::Utf8, strings(&|x| x.gender.clone()));
-    push("word_hits", DataType::UInt64, counts_col(&|c| c.words.hits));
-    push(
-        "word_substitutions",
-        DataType::UInt64,
-        counts_col(&|c| c.words.substitutions),
-    );
-    push(
-        "word_deletions",
-        DataType::UInt64,
-        counts_col(&|c| c.words.deletions),
-    );
-    push(
-        "word_insertions",
-        DataType::UInt64,
-        counts_col(&|c| c.words.insertions),
-    );
-    push("char_hits", DataType::UInt64, counts_col(&|c| c.chars.hits));
-    push(
-        "char_substitutions",
-        DataType::UInt64,
-        counts_col(&|c| c.chars.substitutions),
-    );
-    push(
-        "char_deletions",
-        DataType::UInt64,
-        counts_col(&|c| c.chars.deletions),
-    );
-    push(
-        "char_insertions",
-        DataType::UInt64,
-        counts_col(&|c| c.chars.insertions),
-    );
+    let levels: [(&str, Level); 2] = [("word", |c| c.words), ("char", |c| c.chars)];
+    let operations: [(&str, Operation); 4] = [
+        ("hits", |e| e.hits),
+        ("substitutions", |e| e.substitutions),
+        ("deletions", |e| e.deletions),
+        ("insertions", |e| e.insertions),
+    ];
+    for (level, pick) in levels {
+        for (operation, count) in operations {
+            let values = counts_col(&|c| count(&pick(c)));
+            push(&format!("{level}_{operation}"), DataType::UInt64, values);
+        }
+    }
     let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = columns.into_iter().unzip();
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)?;
