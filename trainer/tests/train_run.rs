@@ -357,6 +357,38 @@ fn a_run_reproduces_bit_identically_and_changed_inputs_are_named() {
         "{text}"
     );
     assert!(text.contains("--allow data"), "{text}");
+
+    // `runs verify`: intact, then a flipped byte in a checkpoint and an edited metric.
+    let verified = trainer_in(&["runs", "verify", &id]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    assert!(
+        !stdout(&verified).contains("TAMPERED"),
+        "{}",
+        stdout(&verified)
+    );
+    let weights = dir.join("checkpoints/step_12/model.bpk");
+    let mut bytes = fs_err::read(&weights).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    fs_err::write(&weights, bytes).unwrap();
+    let metrics = dir.join("metrics.jsonl");
+    let edited = fs_err::read_to_string(&metrics).unwrap().replacen(
+        "\"num_examples\":",
+        "\"num_examples\":1",
+        1,
+    );
+    fs_err::write(&metrics, edited).unwrap();
+    let tampered = trainer_in(&["runs", "verify", &id]);
+    assert!(!tampered.status.success());
+    let text = stdout(&tampered);
+    assert!(
+        text.contains("TAMPERED") && text.contains("step_12/model.bpk"),
+        "{text}"
+    );
+    assert!(
+        text.contains("metrics.jsonl") && text.contains("line 1"),
+        "{text}"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -370,4 +402,57 @@ fn copy_dir(from: &Path, to: &Path) {
             fs_err::copy(&path, &target).unwrap();
         }
     }
+}
+
+#[test]
+fn reproduce_names_a_changed_code_line() {
+    let copy = tempfile::tempdir().unwrap();
+    let root = copy.path();
+    fs_err::copy(project().join("tiny.yaml"), root.join("tiny.yaml")).unwrap();
+    fs_err::copy(
+        project().join("demo_char.model"),
+        root.join("demo_char.model"),
+    )
+    .unwrap();
+    copy_dir(&project().join("data"), &root.join("data"));
+    fs_err::write(root.join(".gitignore"), "/data/\n/runs/\n").unwrap();
+    fs_err::write(root.join("model.rs"), "fn layers() -> usize {\n    2\n}\n").unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .env("GIT_AUTHOR_NAME", "dialekt test")
+            .env("GIT_AUTHOR_EMAIL", "test@dialekt.invalid")
+            .env("GIT_COMMITTER_NAME", "dialekt test")
+            .env("GIT_COMMITTER_EMAIL", "test@dialekt.invalid")
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "git {args:?}: {}", stderr(&status));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "experiment"]);
+    let done = trainer(root, &["run", "tiny.yaml", "--set", "regime.num_steps=2"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let dir = fs_err::read_dir(root.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("run.json").exists())
+        .unwrap();
+    let id = dir.file_name().unwrap().to_string_lossy()[..12].to_owned();
+    assert!(record(&dir).code.commit.is_some());
+
+    fs_err::write(root.join("model.rs"), "fn layers() -> usize {\n    3\n}\n").unwrap();
+    let refused = trainer(root, &["reproduce", &id]);
+    assert!(!refused.status.success());
+    let text = stderr(&refused);
+    assert!(
+        text.contains("code:") && text.contains("--allow code"),
+        "{text}"
+    );
+    // Allowed, it re-runs and (the change being outside the trainer) still reproduces.
+    let allowed = trainer(root, &["reproduce", &id, "--allow", "code"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    let reproduction = record(&dir).reproductions.pop().unwrap();
+    assert_eq!(reproduction.allowed_differences, ["code"]);
 }

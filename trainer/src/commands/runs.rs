@@ -1,4 +1,4 @@
-//! `trainer runs list|show|diff|init`: the run store from the command line.
+//! `trainer runs list|show|diff|verify|init`: the run store from the command line.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -6,13 +6,17 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use dialekt_core::config::Experiment;
 use dialekt_core::diff::{Change, RunDiff};
 use dialekt_core::lineage::{AttemptStatus, RunRecord};
 use dialekt_core::metrics::MetricLine;
-use dialekt_core::store::{RunDir, RunStore};
+use dialekt_core::store::{
+    CONFIG_JSON_FILE, MANIFEST_FILE, METRICS_FILE, RUN_FILE, RunDir, RunStore,
+};
 
 use crate::commands::config::ExperimentArgs;
 use crate::recording::PlannedRun;
+use crate::train::checkpoint;
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
@@ -39,6 +43,13 @@ pub enum RunsCommand {
         store: StoreArgs,
         #[arg(long)]
         json: bool,
+    },
+    /// Re-hash a run's artifacts against its record: run id, config, data manifest,
+    /// metrics chain, every checkpoint file. Exits 1 naming anything tampered with.
+    Verify {
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Record a run without training it: resolve the config, hash the data, capture code
     /// and environment, and create `runs/<id>/`. Prints the run id.
@@ -69,6 +80,12 @@ impl RunsCommand {
                 let store = RunStore::new(store.store);
                 diff(&mut out, &store.resolve(&a)?, &store.resolve(&b)?, json)?;
             }
+            Self::Verify { id, store } => {
+                let intact = verify(&mut out, &RunStore::new(store.store).resolve(&id)?)?;
+                if !intact {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
             Self::Init { input } => {
                 let planned = PlannedRun::plan(&input)?;
                 let (dir, existed) = planned.create()?;
@@ -83,6 +100,51 @@ impl RunsCommand {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// `runs verify`: one line per artifact checked; `false` when anything is wrong.
+fn verify(out: &mut impl Write, dir: &RunDir) -> anyhow::Result<bool> {
+    let mut intact = true;
+    let mut report = |ok: bool, what: String| -> std::io::Result<()> {
+        intact &= ok;
+        writeln!(out, "{} {what}", if ok { "ok      " } else { "TAMPERED" })
+    };
+    let record = dir.record()?;
+    report(
+        record.id_matches_inputs(),
+        format!(
+            "{RUN_FILE}: its inputs derive its id {}",
+            record.run_id.short()
+        ),
+    )?;
+    let config = dir
+        .config_json()
+        .ok()
+        .and_then(|json| serde_json::from_value::<Experiment>(json).ok());
+    report(
+        config.is_some_and(|c| c.content_hash() == record.config_sha256),
+        format!("{CONFIG_JSON_FILE}: hashes to the recorded config hash"),
+    )?;
+    let manifest = dir.manifest().ok();
+    report(
+        manifest.is_some_and(|m| m.is_consistent() && m.root == record.data_root),
+        format!("{MANIFEST_FILE}: consistent, root is the recorded data root"),
+    )?;
+    match dir.metrics() {
+        Ok(lines) => report(
+            true,
+            format!("{METRICS_FILE}: {} lines, hash chain intact", lines.len()),
+        )?,
+        Err(e) => report(false, e.to_string())?,
+    }
+    for saved in checkpoint::list(&dir.path)? {
+        let name = format!("checkpoints/step_{}", saved.record.step);
+        match saved.verify() {
+            Ok(()) => report(true, format!("{name}: every file matches checkpoint.json"))?,
+            Err(e) => report(false, format!("{e:#}"))?,
+        }
+    }
+    Ok(intact)
 }
 
 /// One row of `runs list`.

@@ -124,6 +124,12 @@ impl SavedCheckpoint {
     /// # Errors
     /// Naming the first file whose content changed or is missing.
     pub fn verify(&self) -> anyhow::Result<()> {
+        if files_hash(&self.record.files) != self.record.sha256 {
+            bail!(
+                "{}: its file list does not hash to its recorded sha256 (edited)",
+                self.dir.join(RECORD_FILE).display()
+            );
+        }
         for (name, expected) in &self.record.files {
             let path = self.dir.join(name);
             let found = ContentHash::of_file(&path)
