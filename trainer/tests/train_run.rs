@@ -312,24 +312,12 @@ fn the_danish_experiment_without_data_or_weights_says_how_to_get_them() {
 #[test]
 fn a_run_reproduces_bit_identically_and_changed_inputs_are_named() {
     // Its own copy of the project: this test changes a data file.
-    let copy = tempfile::tempdir().unwrap();
+    let copy = copy_project();
     let root = copy.path();
-    fs_err::copy(project().join("tiny.yaml"), root.join("tiny.yaml")).unwrap();
-    fs_err::copy(
-        project().join("demo_char.model"),
-        root.join("demo_char.model"),
-    )
-    .unwrap();
-    copy_dir(&project().join("data"), &root.join("data"));
     let trainer_in = |args: &[&str]| trainer(root, args);
     let done = trainer_in(&["run", "tiny.yaml"]);
     assert!(done.status.success(), "{}", stderr(&done));
-    let dir = fs_err::read_dir(root.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join("run.json").exists())
-        .unwrap();
-    let id = dir.file_name().unwrap().to_string_lossy()[..12].to_owned();
+    let (dir, id) = only_run(root);
 
     for extra in [&[][..], &["--steps", "5"][..]] {
         let mut args = vec!["reproduce", id.as_str()];
@@ -391,6 +379,27 @@ fn a_run_reproduces_bit_identically_and_changed_inputs_are_named() {
     );
 }
 
+/// A private copy of the shared project (for tests that change its files).
+fn copy_project() -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for file in ["tiny.yaml", "demo_char.model"] {
+        fs_err::copy(project().join(file), copy.path().join(file)).unwrap();
+    }
+    copy_dir(&project().join("data"), &copy.path().join("data"));
+    copy
+}
+
+/// The only run under `root/runs`, and its short id.
+fn only_run(root: &Path) -> (PathBuf, String) {
+    let dir = fs_err::read_dir(root.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("run.json").exists())
+        .unwrap();
+    let id = dir.file_name().unwrap().to_string_lossy()[..12].to_owned();
+    (dir, id)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     fs_err::create_dir_all(to).unwrap();
     for entry in fs_err::read_dir(from).unwrap() {
@@ -406,15 +415,8 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn reproduce_names_a_changed_code_line() {
-    let copy = tempfile::tempdir().unwrap();
+    let copy = copy_project();
     let root = copy.path();
-    fs_err::copy(project().join("tiny.yaml"), root.join("tiny.yaml")).unwrap();
-    fs_err::copy(
-        project().join("demo_char.model"),
-        root.join("demo_char.model"),
-    )
-    .unwrap();
-    copy_dir(&project().join("data"), &root.join("data"));
     fs_err::write(root.join(".gitignore"), "/data/\n/runs/\n").unwrap();
     fs_err::write(root.join("model.rs"), "fn layers() -> usize {\n    2\n}\n").unwrap();
     let git = |args: &[&str]| {
@@ -434,12 +436,7 @@ fn reproduce_names_a_changed_code_line() {
     git(&["commit", "-q", "-m", "experiment"]);
     let done = trainer(root, &["run", "tiny.yaml", "--set", "regime.num_steps=2"]);
     assert!(done.status.success(), "{}", stderr(&done));
-    let dir = fs_err::read_dir(root.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join("run.json").exists())
-        .unwrap();
-    let id = dir.file_name().unwrap().to_string_lossy()[..12].to_owned();
+    let (dir, id) = only_run(root);
     assert!(record(&dir).code.commit.is_some());
 
     fs_err::write(root.join("model.rs"), "fn layers() -> usize {\n    3\n}\n").unwrap();
