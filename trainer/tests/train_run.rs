@@ -66,7 +66,12 @@ fn repo() -> PathBuf {
 fn project() -> &'static Path {
     static PROJECT: OnceLock<PathBuf> = OnceLock::new();
     PROJECT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
+        // One fixed place under target/ (not a leaked temp dir), fresh for each test run.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("train_run");
+        if dir.exists() {
+            fs_err::remove_dir_all(&dir).unwrap();
+        }
+        fs_err::create_dir_all(&dir).unwrap();
         fs_err::copy(
             repo().join("demo/tokenizer/demo_char.model"),
             dir.join("demo_char.model"),
