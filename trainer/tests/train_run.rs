@@ -66,8 +66,11 @@ fn repo() -> PathBuf {
 fn project() -> &'static Path {
     static PROJECT: OnceLock<PathBuf> = OnceLock::new();
     PROJECT.get_or_init(|| {
-        // One fixed place under target/ (not a leaked temp dir), fresh for each test run.
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("train_run");
+        // Outside any git repository (a project inside one takes the repository's root as
+        // its own), one fixed directory per checkout, cleared at the start of each run
+        // rather than leaked.
+        let checkout = ContentHash::of_bytes(env!("CARGO_MANIFEST_DIR").as_bytes()).short();
+        let dir = std::env::temp_dir().join(format!("dialekt-train_run-{checkout}"));
         if dir.exists() {
             fs_err::remove_dir_all(&dir).unwrap();
         }
