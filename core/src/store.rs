@@ -238,6 +238,15 @@ impl RunDir {
         read_json(&self.file(CONFIG_JSON_FILE))
     }
 
+    /// The resolved experiment as written at creation (the typed form of
+    /// [`RunDir::config_json`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`]/[`Error::Json`] naming the file.
+    pub fn experiment(&self) -> Result<Experiment, Error> {
+        read_json(&self.file(CONFIG_JSON_FILE))
+    }
+
     /// Reads the data manifest recorded for the run.
     ///
     /// # Errors

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use dialekt_core::config::{BackendName, Resolved};
 use dialekt_core::lineage::{
     CodeVersion, Environment, RUN_RECORD_VERSION, RunId, RunRecord, capture_code, cpu_model,
+    project_root,
 };
 use dialekt_core::manifest::{BuildOptions, Manifest, build, default_cache_path};
 use dialekt_core::store::{NewRun, RunDir, RunStore};
@@ -33,29 +34,34 @@ impl PlannedRun {
     /// Config errors, a missing or unreadable dataset (with how to prepare it), git errors.
     pub fn plan(input: &ExperimentArgs) -> anyhow::Result<Self> {
         let (resolved, project_root) = input.resolve_with_root()?;
+        Self::from_resolved(resolved, project_root, &input.experiment)
+    }
+
+    /// Computes the run id of an experiment already resolved from `experiment_file`.
+    ///
+    /// # Errors
+    /// As [`PlannedRun::plan`], less the config errors.
+    pub fn from_resolved(
+        resolved: Resolved,
+        project_root: PathBuf,
+        experiment_file: &Path,
+    ) -> anyhow::Result<Self> {
         let experiment = &resolved.experiment;
         let Some(data) = experiment.dataset.path.as_deref() else {
             bail!(
                 "{}: `dataset.path` is not set: point it at a prepared dataset (see `trainer data prepare --help`)",
-                input.experiment.display()
+                experiment_file.display()
             );
         };
         let data_dir = project_root.join(data);
         if !data_dir.is_dir() {
             bail!(
                 "{}: dataset.path `{data}` does not exist ({}); prepare it first with `trainer data prepare`",
-                input.experiment.display(),
+                experiment_file.display(),
                 data_dir.display()
             );
         }
-        let progress = ByteProgress::new("hashing data");
-        let options = BuildOptions {
-            cache: default_cache_path(&data_dir),
-            rehash: false,
-        };
-        let manifest = build(&data_dir, &options, &progress)
-            .with_context(|| format!("building the manifest of {}", data_dir.display()))?;
-        progress.finish();
+        let manifest = data_manifest(&data_dir)?;
 
         let (code, patch) = capture_code(&project_root)?;
         let environment = environment(experiment.backend.name);
@@ -115,6 +121,37 @@ impl PlannedRun {
         };
         Ok(self.store().create(&new)?)
     }
+}
+
+/// The manifest of a prepared dataset (files unchanged since the last build are taken
+/// from the stat cache), with a progress bar.
+///
+/// # Errors
+/// Unreadable files, named.
+pub fn data_manifest(data_dir: &Path) -> anyhow::Result<Manifest> {
+    let progress = ByteProgress::new("hashing data");
+    let options = BuildOptions {
+        cache: default_cache_path(data_dir),
+        rehash: false,
+    };
+    let manifest = build(data_dir, &options, &progress)
+        .with_context(|| format!("building the manifest of {}", data_dir.display()))?;
+    progress.finish();
+    Ok(manifest)
+}
+
+/// The project a run store belongs to: the git work tree containing it (paths in its
+/// runs' configs are relative to that).
+#[must_use]
+pub fn store_project_root(store: &Path) -> PathBuf {
+    let dir = store.parent().filter(|p| !p.as_os_str().is_empty());
+    project_root(dir.unwrap_or(Path::new(".")))
+}
+
+/// Now, as the RFC 3339 UTC timestamp run records use.
+#[must_use]
+pub fn timestamp() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 fn absolute_in(root: &Path, path: &str) -> PathBuf {

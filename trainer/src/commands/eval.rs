@@ -21,7 +21,6 @@ use burn::module::Module as _;
 use clap::Args;
 use dialekt_core::atomic::{write_atomic, write_json_atomic};
 use dialekt_core::config::Experiment;
-use dialekt_core::lineage::project_root;
 use dialekt_core::store::{RunDir, RunStore};
 use dialekt_text::align::EditCounts;
 use dialekt_text::bootstrap::{self, Unit};
@@ -35,9 +34,9 @@ use serde::Serialize;
 
 use crate::commands::config::ExperimentArgs;
 use crate::model::Wav2Vec2Asr;
-use crate::recording::PlannedRun;
+use crate::recording::{PlannedRun, store_project_root};
 use crate::train::checkpoint::{self, SavedCheckpoint, Scores};
-use crate::train::evaluate::{Evaluation, evaluate};
+use crate::train::evaluate::{Evaluation, UtteranceResult, evaluate};
 use crate::train::input::{eval_loader, open_split};
 use crate::train::setup;
 use crate::train::targets::Targets;
@@ -109,10 +108,8 @@ impl EvalArgs {
             }
             (run, planned.project_root)
         } else {
-            let store = RunStore::new(&self.store);
-            let run = store.resolve(&self.run)?;
-            let dir = self.store.parent().filter(|p| !p.as_os_str().is_empty());
-            (run, project_root(dir.unwrap_or(Path::new("."))))
+            let run = RunStore::new(&self.store).resolve(&self.run)?;
+            (run, store_project_root(&self.store))
         };
         evaluate_run(&run, &root, &options)?;
         Ok(ExitCode::SUCCESS)
@@ -139,12 +136,7 @@ struct EvalReport<'a> {
 /// # Errors
 /// A missing checkpoint or split, unreadable files, write errors (named).
 pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> anyhow::Result<()> {
-    let experiment: Experiment = serde_json::from_value(run.config_json()?).with_context(|| {
-        format!(
-            "reading {}",
-            run.file(dialekt_core::store::CONFIG_JSON_FILE).display()
-        )
-    })?;
+    let experiment = run.experiment()?;
     let saved = pick_checkpoint(run, &experiment, &options.checkpoint)?;
     saved.verify()?;
     let arch = setup::arch(&experiment)?;
@@ -183,7 +175,7 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> anyhow:
         split: &options.split,
         checkpoint_step: saved.record.step,
         checkpoint_sha256: saved.record.sha256.to_string(),
-        fairseq2: evaluation.scores(),
+        fairseq2: evaluation.validation().scores,
         coral_normalized: &coral,
         raw: &raw,
     };
@@ -287,6 +279,8 @@ fn breakdown(evaluation: &Evaluation, normalize: Option<Style>, resamples: usize
     )
 }
 
+/// One text column of a result.
+type Text = fn(&UtteranceResult) -> Option<String>;
 /// One level of a [`PairCounts`] (words or characters).
 type Level = fn(&PairCounts) -> EditCounts;
 /// One edit operation's count.
@@ -295,10 +289,9 @@ type Operation = fn(&EditCounts) -> u64;
 /// Per-utterance rows as Parquet bytes.
 fn utterances_parquet(evaluation: &Evaluation, counts: &[PairCounts]) -> anyhow::Result<Vec<u8>> {
     let u = &evaluation.utterances;
-    let strings =
-        |f: &dyn Fn(&crate::train::evaluate::UtteranceResult) -> Option<String>| -> ArrayRef {
-            Arc::new(u.iter().map(f).collect::<StringArray>())
-        };
+    let strings = |f: &dyn Fn(&UtteranceResult) -> Option<String>| -> ArrayRef {
+        Arc::new(u.iter().map(f).collect::<StringArray>())
+    };
     let counts_col = |f: &dyn Fn(&PairCounts) -> u64| -> ArrayRef {
         Arc::new(counts.iter().map(f).collect::<UInt64Array>())
     };
@@ -306,36 +299,17 @@ fn utterances_parquet(evaluation: &Evaluation, counts: &[PairCounts]) -> anyhow:
     let mut push = |name: &str, data_type: DataType, array: ArrayRef| {
         columns.push((Field::new(name, data_type, true), array));
     };
-    push(
-        "stored_text",
-        DataType::Utf8,
-        strings(&|x| Some(x.stored_text.clone())),
-    );
-    push(
-        "reference",
-        DataType::Utf8,
-        strings(&|x| Some(x.reference.clone())),
-    );
-    push(
-        "hypothesis",
-        DataType::Utf8,
-        strings(&|x| Some(x.hypothesis.clone())),
-    );
-    push(
-        "source",
-        DataType::Utf8,
-        strings(&|x| Some(x.source.clone())),
-    );
-    push(
-        "id_speaker",
-        DataType::Utf8,
-        strings(&|x| x.speaker.clone()),
-    );
-    push(
-        "dialect_group",
-        DataType::Utf8,
-        strings(&|x| Some(x.dialect_group.clone())),
-    );
+    let texts: [(&str, Text); 6] = [
+        ("stored_text", |x| Some(x.stored_text.clone())),
+        ("reference", |x| Some(x.reference.clone())),
+        ("hypothesis", |x| Some(x.hypothesis.clone())),
+        ("source", |x| Some(x.source.clone())),
+        ("id_speaker", |x| x.speaker.clone()),
+        ("dialect_group", |x| Some(x.dialect_group.clone())),
+    ];
+    for (name, text) in texts {
+        push(name, DataType::Utf8, strings(&text));
+    }
     push(
         "age",
         DataType::Int64,

@@ -17,17 +17,16 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use dialekt_core::config::Experiment;
-use dialekt_core::lineage::{Reproduction, RunRecord, Verdict, capture_code, project_root};
-use dialekt_core::manifest::{BuildOptions, Manifest, ManifestDiff, build, default_cache_path};
+use dialekt_core::lineage::{Reproduction, RunRecord, Verdict, capture_code};
+use dialekt_core::manifest::{Manifest, ManifestDiff};
 use dialekt_core::metrics::MetricLine;
-use dialekt_core::store::{NewRun, RunDir, RunStore};
+use dialekt_core::store::{CONFIG_JSON_FILE, NewRun, RunDir, RunStore};
 
-use crate::commands::run::execute;
-use crate::progress::ByteProgress;
-use crate::recording::environment;
+use crate::commands::run::{Inputs, execute};
+use crate::recording::{data_manifest, environment, store_project_root, timestamp};
 use crate::train::checkpoint;
 
 #[derive(Debug, Args)]
@@ -63,18 +62,15 @@ impl ReproduceArgs {
         let store = RunStore::new(&self.store);
         let original = store.resolve(&self.run)?;
         let record = original.record()?;
-        let config_path = original.file(dialekt_core::store::CONFIG_JSON_FILE);
-        let experiment: Experiment = serde_json::from_value(original.config_json()?)
-            .with_context(|| format!("reading {}", config_path.display()))?;
+        let experiment = original.experiment()?;
         if experiment.content_hash() != record.config_sha256 {
             bail!(
                 "{}: the stored config no longer hashes to the run's config hash {} (it was edited)",
-                config_path.display(),
+                original.file(CONFIG_JSON_FILE).display(),
                 record.config_sha256.short()
             );
         }
-        let dir = self.store.parent().filter(|p| !p.as_os_str().is_empty());
-        let root = project_root(dir.unwrap_or(Path::new(".")));
+        let root = store_project_root(&self.store);
         let (manifest, patch, differences) = check_inputs(&original, &record, &experiment, &root)?;
         let mut allowed = Vec::new();
         let mut refused = Vec::new();
@@ -99,6 +95,7 @@ impl ReproduceArgs {
             );
         }
 
+        let inputs = Inputs::check(&experiment, &root)?;
         let scratch = scratch_store(&store, &record)?;
         let mut fresh = record.clone();
         fresh.attempts.clear();
@@ -116,11 +113,11 @@ impl ReproduceArgs {
             self.steps
                 .map_or_else(String::new, |n| format!(" (first {n} steps)"))
         );
-        execute(&experiment, &root, &scratch_run, self.steps)?;
+        execute(&experiment, &root, &scratch_run, inputs, self.steps)?;
 
         let (verdict, compared) = compare(&original, &scratch_run, self.steps, self.tolerance)?;
         let reproduction = Reproduction {
-            at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            at: timestamp(),
             scratch: scratch_run.path.display().to_string(),
             steps: self.steps,
             lines_compared: compared,
@@ -172,17 +169,7 @@ fn check_inputs(
 ) -> anyhow::Result<(Manifest, Vec<u8>, Differences)> {
     let mut differences = Vec::new();
     let data = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
-    let progress = ByteProgress::new("hashing data");
-    let manifest = build(
-        &data,
-        &BuildOptions {
-            cache: default_cache_path(&data),
-            rehash: false,
-        },
-        &progress,
-    )
-    .with_context(|| format!("building the manifest of {}", data.display()))?;
-    progress.finish();
+    let manifest = data_manifest(&data)?;
     if manifest.root != record.data_root {
         let recorded = original.manifest()?;
         differences.push((

@@ -21,11 +21,12 @@ use crate::commands::config::ExperimentArgs;
 use crate::commands::eval::{EvalOptions, evaluate_run};
 use crate::model::ArchConfig;
 use crate::model::backend::{Accelerator, Backend};
-use crate::recording::{PlannedRun, environment};
+use crate::recording::{PlannedRun, environment, timestamp};
 use crate::train::input::open_split;
 use crate::train::setup::{self, ModelOrigin, ModelPlan, TokenizerOrigin};
 use crate::train::targets::Targets;
 use crate::train::{Outcome, Session};
+use dialekt_text::tokenizer::Tokenizer;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -64,34 +65,10 @@ impl RunArgs {
         }
         // Everything that can be missing is checked, and reported together, before the
         // data is hashed.
-        let mut missing = Vec::new();
-        if let Err(problem) = data_ready(experiment, &root) {
-            missing.push(problem);
-        }
-        let model_plan = ModelPlan::resolve(experiment, &root)
-            .map_err(|e| missing.push(format!("{e:#}")))
-            .ok();
-        let tokenizer = setup::tokenizer(experiment, &root)
-            .map_err(|e| missing.push(format!("{e:#}")))
-            .ok();
-        let (Some(model_plan), Some((tokenizer, tokenizer_origin)), true) =
-            (model_plan, tokenizer, missing.is_empty())
-        else {
-            bail!(
-                "cannot start {}:\n  - {}",
-                self.input.experiment.display(),
-                missing.join("\n  - ")
-            );
-        };
-        if tokenizer.vocab_size() != model_plan.arch.target_vocab_size {
-            bail!(
-                "the tokenizer {} has {} pieces but the model's head has {} (model.config_overrides.target_vocab_size)",
-                tokenizer_origin.path.display(),
-                tokenizer.vocab_size(),
-                model_plan.arch.target_vocab_size
-            );
-        }
-        let planned = PlannedRun::plan(&self.input)?;
+        let inputs = Inputs::check(experiment, &root)
+            .with_context(|| format!("cannot start {}", self.input.experiment.display()))?;
+        let planned = PlannedRun::from_resolved(resolved, root, &self.input.experiment)?;
+        let (experiment, root) = (&planned.resolved.experiment, &planned.project_root);
         let (run, existed) = planned.create()?;
         let mut out = std::io::stdout().lock();
         let record = run.record()?;
@@ -109,7 +86,7 @@ impl RunArgs {
             writeln!(out, "  see `trainer runs show {}`", run.id.short())?;
             drop(out);
             if let Some(split) = &self.eval {
-                self.evaluate(&run, &root, split)?;
+                self.evaluate(&run, root, split)?;
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -122,7 +99,7 @@ impl RunArgs {
         )?;
         drop(out);
 
-        let outcome = execute(experiment, &root, &run, self.stop_after);
+        let outcome = execute(experiment, root, &run, inputs, self.stop_after);
         let mut out = std::io::stdout().lock();
         match outcome {
             Ok(Outcome::Completed { step, dev }) => {
@@ -152,13 +129,60 @@ impl RunArgs {
         }
         drop(out);
         if let Some(split) = &self.eval {
-            self.evaluate(&run, &root, split)?;
+            self.evaluate(&run, root, split)?;
         }
         Ok(ExitCode::SUCCESS)
     }
 
     fn evaluate(&self, run: &RunDir, root: &Path, split: &str) -> anyhow::Result<()> {
         evaluate_run(run, root, &EvalOptions::for_split(split))
+    }
+}
+
+/// What a run starts from, checked to exist and to fit together.
+#[derive(Debug)]
+pub struct Inputs {
+    model_plan: ModelPlan,
+    tokenizer: Tokenizer,
+    tokenizer_origin: TokenizerOrigin,
+}
+
+impl Inputs {
+    /// Checks that the prepared data, the starting weights and the tokenizer exist and
+    /// that the tokenizer fits the model's head; every missing piece is reported at once,
+    /// each with how to get it.
+    ///
+    /// # Errors
+    /// The list of what is missing, or the size mismatch.
+    pub fn check(experiment: &Experiment, root: &Path) -> anyhow::Result<Self> {
+        let mut missing = Vec::new();
+        if let Err(problem) = data_ready(experiment, root) {
+            missing.push(problem);
+        }
+        let model_plan = ModelPlan::resolve(experiment, root)
+            .map_err(|e| missing.push(format!("{e:#}")))
+            .ok();
+        let tokenizer = setup::tokenizer(experiment, root)
+            .map_err(|e| missing.push(format!("{e:#}")))
+            .ok();
+        let (Some(model_plan), Some((tokenizer, tokenizer_origin)), true) =
+            (model_plan, tokenizer, missing.is_empty())
+        else {
+            bail!("missing inputs:\n  - {}", missing.join("\n  - "));
+        };
+        if tokenizer.vocab_size() != model_plan.arch.target_vocab_size {
+            bail!(
+                "the tokenizer {} has {} pieces but the model's head has {} (model.config_overrides.target_vocab_size)",
+                tokenizer_origin.path.display(),
+                tokenizer.vocab_size(),
+                model_plan.arch.target_vocab_size
+            );
+        }
+        Ok(Self {
+            model_plan,
+            tokenizer,
+            tokenizer_origin,
+        })
     }
 }
 
@@ -172,10 +196,14 @@ pub fn execute(
     experiment: &Experiment,
     root: &Path,
     run: &RunDir,
+    inputs: Inputs,
     stop_after: Option<u64>,
 ) -> anyhow::Result<Outcome> {
-    let model_plan = ModelPlan::resolve(experiment, root)?;
-    let (tokenizer, tokenizer_origin) = setup::tokenizer(experiment, root)?;
+    let Inputs {
+        model_plan,
+        tokenizer,
+        tokenizer_origin,
+    } = inputs;
     let device = device(experiment)?;
     let (model, model_origin) = model_plan.build(&device, experiment.seed)?;
     write_json_atomic(
@@ -279,10 +307,6 @@ pub fn device(experiment: &Experiment) -> anyhow::Result<burn::tensor::Device> {
     Ok(backend.device(accelerator).context("backend")?.autodiff())
 }
 
-fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
-
 /// What the attempt computes in when the experiment asks for mixed precision: burn 0.22
 /// has no autocast, and fp32 master weights with hand-placed bf16 casts are not built yet,
 /// so the run says so instead of silently ignoring the setting.
@@ -312,7 +336,7 @@ fn start_attempt(run: &RunDir, backend: BackendName, note: Option<String>) -> an
         number = u32::try_from(r.attempts.len()).unwrap_or(u32::MAX - 1) + 1;
         r.attempts.push(Attempt {
             number,
-            started_at: now(),
+            started_at: timestamp(),
             ended_at: None,
             status: AttemptStatus::Running,
             environment: environment(backend),
@@ -331,7 +355,7 @@ fn end_attempt(
     run.update_record(|r| {
         if let Some(attempt) = r.attempts.iter_mut().find(|a| a.number == number) {
             attempt.status = status;
-            attempt.ended_at = Some(now());
+            attempt.ended_at = Some(timestamp());
             if let Some(note) = note {
                 attempt.note = Some(note);
             }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use dialekt_core::config::Experiment;
 use dialekt_core::diff::{Change, RunDiff};
 use dialekt_core::lineage::{AttemptStatus, RunRecord};
 use dialekt_core::metrics::MetricLine;
@@ -117,10 +116,7 @@ fn verify(out: &mut impl Write, dir: &RunDir) -> anyhow::Result<bool> {
             record.run_id.short()
         ),
     )?;
-    let config = dir
-        .config_json()
-        .ok()
-        .and_then(|json| serde_json::from_value::<Experiment>(json).ok());
+    let config = dir.experiment().ok();
     report(
         config.is_some_and(|c| c.content_hash() == record.config_sha256),
         format!("{CONFIG_JSON_FILE}: hashes to the recorded config hash"),

@@ -93,21 +93,40 @@ pub fn evaluate(
     Ok(evaluation)
 }
 
+/// fairseq2's validation scores and the WER per dialect group, from one alignment of
+/// each utterance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validation {
+    pub scores: Scores,
+    pub wer_by_dialect: BTreeMap<String, f64>,
+    pub utterances: usize,
+}
+
 impl Evaluation {
-    /// fairseq2's validation scores.
+    /// Aligns every utterance once (words and token ids) and pools the counts.
     #[must_use]
-    pub fn scores(&self) -> Scores {
+    pub fn validation(&self) -> Validation {
         let mut scorer = Scorer::new();
         let mut words = EditCounts::default();
         let mut units = EditCounts::default();
+        let mut by_dialect: BTreeMap<&str, EditCounts> = BTreeMap::new();
         for u in &self.utterances {
-            words += scorer.word_counts(&u.reference, &u.hypothesis);
+            let utterance_words = scorer.word_counts(&u.reference, &u.hypothesis);
+            words += utterance_words;
+            *by_dialect.entry(&u.dialect_group).or_default() += utterance_words;
             units += scorer.token_counts(&u.reference_ids, &u.hypothesis_ids);
         }
-        Scores {
-            wer: 100.0 * error_rate(&words),
-            uer: 100.0 * error_rate(&units),
-            ctc_loss: self.bits_per_utterance(),
+        Validation {
+            scores: Scores {
+                wer: 100.0 * error_rate(&words),
+                uer: 100.0 * error_rate(&units),
+                ctc_loss: self.bits_per_utterance(),
+            },
+            wer_by_dialect: by_dialect
+                .into_iter()
+                .map(|(group, counts)| (group.to_owned(), 100.0 * error_rate(&counts)))
+                .collect(),
+            utterances: self.utterances.len(),
         }
     }
 
@@ -119,34 +138,20 @@ impl Evaluation {
         }
         self.loss_sum / self.utterances.len() as f64 / LN_2
     }
+}
 
-    /// WER (percent) per dialect group, for the validation log.
-    #[must_use]
-    pub fn wer_by_dialect(&self) -> BTreeMap<String, f64> {
-        let mut scorer = Scorer::new();
-        let mut groups: BTreeMap<String, EditCounts> = BTreeMap::new();
-        for u in &self.utterances {
-            *groups.entry(u.dialect_group.clone()).or_default() +=
-                scorer.word_counts(&u.reference, &u.hypothesis);
-        }
-        groups
-            .into_iter()
-            .map(|(group, counts)| (group, 100.0 * error_rate(&counts)))
-            .collect()
-    }
-
+impl Validation {
     /// The validation metrics line: fairseq2's names plus `wer/dialect=<group>`.
     #[must_use]
     pub fn metric_values(&self) -> BTreeMap<String, f64> {
-        let scores = self.scores();
         let mut values = BTreeMap::from([
-            ("ctc_loss".to_owned(), scores.ctc_loss),
-            ("wer".to_owned(), scores.wer),
-            ("uer".to_owned(), scores.uer),
-            ("num_examples".to_owned(), self.utterances.len() as f64),
+            ("ctc_loss".to_owned(), self.scores.ctc_loss),
+            ("wer".to_owned(), self.scores.wer),
+            ("uer".to_owned(), self.scores.uer),
+            ("num_examples".to_owned(), self.utterances as f64),
         ]);
-        for (group, wer) in self.wer_by_dialect() {
-            values.insert(format!("wer/dialect={group}"), wer);
+        for (group, wer) in &self.wer_by_dialect {
+            values.insert(format!("wer/dialect={group}"), *wer);
         }
         values
     }

@@ -173,12 +173,12 @@ impl Session<'_> {
                 )?;
                 window_started = Instant::now();
             }
-            dev = None;
             let validate = step >= regime.validate_after_n_steps
                 && step.is_multiple_of(regime.validate_every_n_steps);
-            if (validate || last) && self.dev.is_some() {
-                dev = Some(self.validate(&model, step)?);
-            }
+            dev = match &self.dev {
+                Some(split) if validate || last => Some(self.validate(&model, split, step)?),
+                _ => None,
+            };
             if step.is_multiple_of(regime.checkpoint_every_n_steps) || last {
                 self.checkpoint(&model, &optimizer, &loader, &mut progress, dev)?;
             }
@@ -245,23 +245,26 @@ impl Session<'_> {
     }
 
     /// Validates on the dev split and logs a `valid` line.
-    fn validate(&self, model: &Wav2Vec2Asr, step: u64) -> anyhow::Result<Scores> {
-        let Some(dev) = &self.dev else {
-            bail!("no dev split to validate on");
-        };
+    fn validate(
+        &self,
+        model: &Wav2Vec2Asr,
+        dev: &Arc<DatasetIndex>,
+        step: u64,
+    ) -> anyhow::Result<Scores> {
         let started = Instant::now();
         let inference = model.valid();
         let device = self.device.clone().without_autodiff();
         let mut loader = eval_loader(self.experiment, Arc::clone(dev))?;
         let evaluation = evaluate(&inference, &self.arch, &self.targets, &mut loader, &device)
             .context("validating on the dev split")?;
+        let validation = evaluation.validation();
         let timing = std::collections::BTreeMap::from([(
             "window_s".to_owned(),
             started.elapsed().as_secs_f64(),
         )]);
         self.run
-            .append_metrics(step, "valid", evaluation.metric_values(), timing)?;
-        Ok(evaluation.scores())
+            .append_metrics(step, "valid", validation.metric_values(), timing)?;
+        Ok(validation.scores)
     }
 
     fn checkpoint(
