@@ -13,6 +13,7 @@
 //!    [`lineage::RunId`] and a [`lineage::RunRecord`].
 //! 4. [`store`] keeps each run under `runs/<id>/`, with a tamper-evident
 //!    [`metrics`] log; [`diff`] compares two runs.
+//! 5. [`report`] is the versioned bundle the browser viewer reads.
 //!
 //! Everything that touches the filesystem, clocks, threads or git sits behind the
 //! `fs` feature so that the viewer can use the types from `wasm32-unknown-unknown`.
@@ -26,6 +27,7 @@ pub mod hash;
 pub mod lineage;
 pub mod manifest;
 pub mod metrics;
+pub mod report;
 #[cfg(feature = "fs")]
 pub mod store;
 

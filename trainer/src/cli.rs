@@ -34,6 +34,9 @@ pub enum Command {
     Reproduce(commands::reproduce::ReproduceArgs),
     /// Greedy CTC transcripts (and logits) of audio files.
     Transcribe(commands::transcribe::TranscribeArgs),
+    /// The browser report of a run store: build a static folder, or serve it live.
+    #[command(subcommand)]
+    Report(commands::report::ReportCommand),
     /// Inspect and compare recorded runs.
     #[command(subcommand)]
     Runs(commands::runs::RunsCommand),
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => args.run(),
         Command::Reproduce(args) => args.run(),
         Command::Transcribe(args) => args.run(),
+        Command::Report(command) => command.run(),
         Command::Runs(command) => command.run(),
         Command::Text(command) => command.run(),
         Command::Score(command) => command.run(),

@@ -9,4 +9,5 @@ pub mod data;
 pub mod model;
 pub mod progress;
 pub mod recording;
+pub mod report;
 pub mod train;

@@ -1,4 +1,13 @@
-//! The report viewer. Its Yew application lands with the viewer issue; until then
-//! this crate only proves that the run-store types it will read compile for wasm.
+//! dialekt's report viewer: a Yew single-page app over the bundle `trainer report build`
+//! writes (schema: [`dialekt_core::report`]).
+//!
+//! Everything that decides *what* is shown is plain Rust, tested natively:
+//! [`route`] (the URL names the view), [`table`] (the runs table), [`figures`]
+//! (Plotly specs). The browser part, [`app`], only fetches, renders and wires events.
 
-pub use dialekt_core::lineage::RunRecord;
+pub mod figures;
+pub mod route;
+pub mod table;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;

@@ -159,22 +159,56 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> anyhow:
         options.split
     );
     let evaluation = evaluate(&model, &arch, &targets, &mut loader, &device)?;
-    let coral = breakdown(&evaluation, Some(Style::Coral), options.bootstrap);
-    let raw = breakdown(&evaluation, None, options.bootstrap);
+    let text = write_evaluation(
+        run,
+        &EvaluatedCheckpoint {
+            split: &options.split,
+            step: saved.record.step,
+            sha256: &saved.record.sha256.to_string(),
+        },
+        &evaluation,
+        options.bootstrap,
+    )?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// Which split and checkpoint an evaluation decoded.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluatedCheckpoint<'a> {
+    pub split: &'a str,
+    pub step: u64,
+    pub sha256: &'a str,
+}
+
+/// Scores `evaluation` and writes `eval/<split>-step_<N>/` of `run`; returns the text
+/// of `report.txt` and where it was written.
+///
+/// # Errors
+/// Write errors (named).
+pub fn write_evaluation(
+    run: &RunDir,
+    checkpoint: &EvaluatedCheckpoint<'_>,
+    evaluation: &Evaluation,
+    bootstrap: usize,
+) -> anyhow::Result<String> {
+    let coral = breakdown(evaluation, Some(Style::Coral), bootstrap);
+    let raw = breakdown(evaluation, None, bootstrap);
     let out_dir = run
         .path
         .join("eval")
-        .join(format!("{}-step_{}", options.split, saved.record.step));
+        .join(format!("{}-step_{}", checkpoint.split, checkpoint.step));
     fs_err::create_dir_all(&out_dir)?;
     write_atomic(
         &out_dir.join("utterances.parquet"),
-        &utterances_parquet(&evaluation, &coral.utterances)?,
+        &utterances_parquet(evaluation, &coral.utterances)?,
     )?;
     let report = EvalReport {
         run: run.id.to_string(),
-        split: &options.split,
-        checkpoint_step: saved.record.step,
-        checkpoint_sha256: saved.record.sha256.to_string(),
+        split: checkpoint.split,
+        checkpoint_step: checkpoint.step,
+        checkpoint_sha256: checkpoint.sha256.to_owned(),
         fairseq2: evaluation.validation().scores,
         coral_normalized: &coral,
         raw: &raw,
@@ -183,9 +217,9 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> anyhow:
     let text = format!(
         "{} on `{}` ({} utterances), checkpoint step {}\n\nfairseq2: WER {:.2} %  UER {:.2} %  CTC loss {:.2} bits/utterance\n\nCoRal-normalised:\n{}\nraw:\n{}",
         run.id.short(),
-        options.split,
+        checkpoint.split,
         evaluation.utterances.len(),
-        saved.record.step,
+        checkpoint.step,
         report.fairseq2.wer,
         report.fairseq2.uer,
         report.fairseq2.ctc_loss,
@@ -193,10 +227,7 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> anyhow:
         score::render_table(&raw),
     );
     write_atomic(&out_dir.join("report.txt"), text.as_bytes())?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")?;
-    writeln!(out, "written to {}", out_dir.display())?;
-    Ok(())
+    Ok(format!("{text}\nwritten to {}", out_dir.display()))
 }
 
 fn pick_checkpoint(

@@ -4,6 +4,7 @@ pub mod config;
 pub mod data;
 pub mod eval;
 pub mod model;
+pub mod report;
 pub mod reproduce;
 pub mod run;
 pub mod runs;

@@ -1,0 +1,190 @@
+//! `trainer report`: the browser viewer's bundle, built natively from a run store.
+//!
+//! The wasm viewer (crate `dialekt-viewer`, built by `./dev viewer`) is static: this
+//! module copies it next to a `data/` folder of pre-aggregated JSON (the schema is
+//! [`dialekt_core::report`]), so a report folder can be served by anything, or by
+//! [`serve`], which also rebuilds the data while runs train.
+
+pub mod collect;
+pub mod evaluation;
+pub mod fixture;
+pub mod serve;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use dialekt_core::atomic::write_json_atomic;
+use dialekt_core::hash::ContentHash;
+use dialekt_core::lineage::RunId;
+use dialekt_core::report::{Index, SCHEMA_VERSION, pair_file};
+use dialekt_core::store::RunStore;
+
+use crate::recording::timestamp;
+
+/// The files of a built viewer (`./dev viewer` writes them to `viewer/dist/`).
+pub const VIEWER_FILES: [&str; 5] = [
+    "index.html",
+    "boot.js",
+    "viewer.js",
+    "viewer_bg.wasm",
+    "plotly-basic.min.js",
+];
+
+/// Where `./dev viewer` puts the built viewer, unless `DIALEKT_VIEWER_DIST` says otherwise.
+#[must_use]
+pub fn default_viewer_dist() -> PathBuf {
+    std::env::var_os("DIALEKT_VIEWER_DIST").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../viewer/dist"),
+        PathBuf::from,
+    )
+}
+
+/// Builds the report of every run in `store` into `out`: the viewer's files from
+/// `viewer_dist`, and `data/`.
+///
+/// # Errors
+/// A missing viewer build, unreadable runs (named), write errors.
+pub fn build(store: &Path, viewer_dist: &Path, out: &Path, live: bool) -> anyhow::Result<Index> {
+    copy_viewer(viewer_dist, out)?;
+    write_data(store, out, live)
+}
+
+/// Copies the built viewer into `out`.
+///
+/// # Errors
+/// A viewer file missing from `viewer_dist` (with how to build it), write errors.
+pub fn copy_viewer(viewer_dist: &Path, out: &Path) -> anyhow::Result<()> {
+    let missing: Vec<&str> = VIEWER_FILES
+        .into_iter()
+        .filter(|f| !viewer_dist.join(f).is_file())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "the viewer is not built: {} missing from {} (build it with `./dev viewer`, or point DIALEKT_VIEWER_DIST at a build)",
+            missing.join(", "),
+            viewer_dist.display()
+        );
+    }
+    fs_err::create_dir_all(out)?;
+    for file in VIEWER_FILES {
+        let bytes = fs_err::read(viewer_dist.join(file))?;
+        dialekt_core::atomic::write_atomic(&out.join(file), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Writes `out/data/`: the index, one report and one full series file per run, and the
+/// paired comparison of every two runs evaluated on the same split.
+///
+/// # Errors
+/// Unreadable runs or evaluations (named), write errors.
+pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index> {
+    let data = out.join("data");
+    for dir in ["runs", "series", "pairs"] {
+        fs_err::create_dir_all(data.join(dir))?;
+    }
+    let store = RunStore::new(store);
+    let mut runs = Vec::new();
+    let mut evaluated: BTreeMap<String, Vec<(RunId, PathBuf)>> = BTreeMap::new();
+    for record in store
+        .list()
+        .with_context(|| format!("listing runs in {}", store.root().display()))?
+    {
+        let run = store.dir(record.run_id);
+        let (report, full) = collect::run_report(&run)
+            .with_context(|| format!("reading run {}", run.path.display()))?;
+        write_json_atomic(&data.join(format!("runs/{}.json", run.id)), &report)?;
+        write_json_atomic(&data.join(format!("series/{}.json", run.id)), &full)?;
+        for (split, dir) in newest_evaluation_per_split(&run.path)? {
+            evaluated.entry(split).or_default().push((run.id, dir));
+        }
+        runs.push(report.summary);
+    }
+    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
+    let mut pairs = Vec::new();
+    for (split, members) in &evaluated {
+        for (i, (a, a_dir)) in members.iter().enumerate() {
+            for (b, b_dir) in &members[i + 1..] {
+                let (first, second) = if a < b {
+                    ((*a, a_dir.as_path()), (*b, b_dir.as_path()))
+                } else {
+                    ((*b, b_dir.as_path()), (*a, a_dir.as_path()))
+                };
+                let Ok(pair) = evaluation::pair_report(first, second, split) else {
+                    continue; // different utterances: nothing to pair
+                };
+                write_json_atomic(&data.join(pair_file(&pair.a, &pair.b)), &pair)?;
+                pairs.push((pair.a, pair.b));
+            }
+        }
+    }
+    pairs.sort();
+    pairs.dedup();
+    let index = Index {
+        schema_version: SCHEMA_VERSION,
+        generated_at: timestamp(),
+        generation: fingerprint(store.root())?.to_hex(),
+        live,
+        runs,
+        pairs,
+    };
+    write_json_atomic(&data.join("index.json"), &index)?;
+    Ok(index)
+}
+
+/// The newest (highest checkpoint step) evaluation directory of each split.
+fn newest_evaluation_per_split(run_dir: &Path) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let mut newest: BTreeMap<String, (u64, PathBuf)> = BTreeMap::new();
+    for dir in evaluation::eval_dirs(run_dir)? {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let Some((split, step)) = name.rsplit_once("-step_") else {
+            continue;
+        };
+        let Ok(step) = step.parse::<u64>() else {
+            continue;
+        };
+        if newest.get(split).is_none_or(|(s, _)| step > *s) {
+            newest.insert(split.to_owned(), (step, dir.clone()));
+        }
+    }
+    Ok(newest.into_iter().map(|(k, (_, d))| (k, d)).collect())
+}
+
+/// A hash of the names, sizes and modification times of every file a report reads, so
+/// that [`serve`] rebuilds only when a run changed.
+///
+/// # Errors
+/// An unreadable store directory.
+pub fn fingerprint(store: &Path) -> anyhow::Result<ContentHash> {
+    let mut entries = Vec::new();
+    let mut pending = vec![store.to_owned()];
+    while let Some(dir) = pending.pop() {
+        let Ok(read) = fs_err::read_dir(&dir) else {
+            continue; // removed while we looked
+        };
+        for entry in read.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if meta.is_dir() && !name.starts_with('.') && name != "checkpoints" {
+                pending.push(path);
+            } else if meta.is_file() && collect::is_report_input(&path) {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                entries.push(format!("{}\t{}\t{modified}", path.display(), meta.len()));
+            }
+        }
+    }
+    entries.sort();
+    Ok(ContentHash::tagged(
+        "dialekt/report-inputs/v1",
+        entries.join("\n").as_bytes(),
+    ))
+}
