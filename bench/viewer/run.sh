@@ -9,8 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 eval "$(./dev env)"
 ./dev viewer > /dev/null
-cargo build -q --release -p dialekt-trainer
-trainer=${CARGO_TARGET_DIR:-target}/release/trainer
+# The timed part is the browser's; the dev profile (dependencies optimised) shared with
+# ./dev test spares a release build of libtorch bindings.
+cargo build -q -p dialekt-trainer
+trainer=${CARGO_TARGET_DIR:-target}/debug/trainer
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -327,7 +327,12 @@ fn a_run_reproduces_bit_identically_and_changed_inputs_are_named() {
     assert!(done.status.success(), "{}", stderr(&done));
     let (dir, id) = only_run(root);
 
-    for extra in [&[][..], &["--steps", "5"][..]] {
+    // Checkpoints are kept at steps 9 and 12: re-run 10..12 from the recorded one.
+    for extra in [
+        &[][..],
+        &["--steps", "5"][..],
+        &["--from-checkpoint", "9"][..],
+    ] {
         let mut args = vec!["reproduce", id.as_str()];
         args.extend_from_slice(extra);
         let again = trainer_in(&args);
@@ -339,8 +344,16 @@ fn a_run_reproduces_bit_identically_and_changed_inputs_are_named() {
         );
     }
     let reproductions = record(&dir).reproductions;
-    assert_eq!(reproductions.len(), 2);
+    assert_eq!(reproductions.len(), 3);
     assert_eq!(reproductions[1].steps, Some(5));
+    assert_eq!(reproductions[2].from_checkpoint, Some(9));
+    assert!(reproductions[2].lines_compared > 0);
+    let missing = trainer_in(&["reproduce", &id, "--from-checkpoint", "4"]);
+    assert!(
+        stderr(&missing).contains("no checkpoint of step 4 (kept: 9, 12)"),
+        "{}",
+        stderr(&missing)
+    );
 
     // A changed data file is named, and stops the reproduction.
     let dev = root.join("data/version=0/corpus=coral_read_aloud/split=dev/language=dan_Latn");

@@ -181,6 +181,9 @@ pub struct Reproduction {
     pub scratch: String,
     /// Steps re-run (`None`: the whole run).
     pub steps: Option<u64>,
+    /// The recorded checkpoint the re-run started from (`None`: from the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_checkpoint: Option<u64>,
     /// Metrics lines compared.
     pub lines_compared: u64,
     pub verdict: Verdict,

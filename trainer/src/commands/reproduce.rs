@@ -6,7 +6,8 @@
 //!    environment lock (toolchain, `Cargo.lock`, backend). A difference stops the
 //!    reproduction unless allowed with `--allow data,code,env`.
 //! 2. The experiment is re-run in a scratch run store beside the original
-//!    (`<store>/.reproductions/<id>-<n>/`), from the start, for `--steps N` or all steps.
+//!    (`<store>/.reproductions/<id>-<n>/`), from the start or from a recorded checkpoint
+//!    (`--from-checkpoint STEP`, its hashes verified first), for `--steps N` or all steps.
 //! 3. The new metrics log is compared line by line with the recorded one through the
 //!    deterministic hash chain, and the final weights by hash: `bit-identical`, `within
 //!    tolerance` (`--tolerance`, for backends that are not bitwise deterministic), or
@@ -17,17 +18,19 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use dialekt_core::config::Experiment;
 use dialekt_core::lineage::{Reproduction, RunRecord, Verdict, capture_code};
 use dialekt_core::manifest::{Manifest, ManifestDiff};
 use dialekt_core::metrics::MetricLine;
-use dialekt_core::store::{CONFIG_JSON_FILE, NewRun, RunDir, RunStore};
+use dialekt_core::store::{
+    CONFIG_JSON_FILE, METRICS_FILE, METRICS_HEAD_FILE, NewRun, RunDir, RunStore,
+};
 
 use crate::commands::run::{Inputs, execute};
 use crate::recording::{data_manifest, environment, store_project_root, timestamp};
-use crate::train::checkpoint;
+use crate::train::checkpoint::{self, SavedCheckpoint};
 
 #[derive(Debug, Args)]
 pub struct ReproduceArgs {
@@ -39,6 +42,10 @@ pub struct ReproduceArgs {
     /// Re-run only the first N steps (and compare those).
     #[arg(long)]
     pub steps: Option<u64>,
+    /// Start from the run's recorded checkpoint of this step (verified against its hashes)
+    /// instead of from the start; the steps after it are compared.
+    #[arg(long, value_name = "STEP")]
+    pub from_checkpoint: Option<u64>,
     /// Recorded inputs allowed to differ.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub allow: Vec<Input>,
@@ -95,6 +102,15 @@ impl ReproduceArgs {
             );
         }
 
+        if let (Some(from), Some(steps)) = (self.from_checkpoint, self.steps)
+            && steps <= from
+        {
+            bail!("--steps {steps} must be after --from-checkpoint {from}");
+        }
+        let start = self
+            .from_checkpoint
+            .map(|step| recorded_checkpoint(&original, step))
+            .transpose()?;
         let inputs = Inputs::check(&experiment, &root)?;
         let scratch = scratch_store(&store, &record)?;
         let mut fresh = record.clone();
@@ -106,20 +122,30 @@ impl ReproduceArgs {
             manifest: &manifest,
             patch: &patch,
         })?;
+        if let Some(saved) = &start {
+            start_from(&original, saved, &scratch_run)?;
+        }
         eprintln!(
-            "reproducing run {} in {}{}",
+            "reproducing run {} in {}{}{}",
             record.run_id.short(),
             scratch_run.path.display(),
+            self.from_checkpoint
+                .map_or_else(String::new, |n| format!(" from its checkpoint of step {n}")),
             self.steps
-                .map_or_else(String::new, |n| format!(" (first {n} steps)"))
+                .map_or_else(String::new, |n| format!(" (up to step {n})"))
         );
         execute(&experiment, &root, &scratch_run, inputs, self.steps)?;
 
-        let (verdict, compared) = compare(&original, &scratch_run, self.steps, self.tolerance)?;
+        let window = Window {
+            after: self.from_checkpoint.unwrap_or(0),
+            until: self.steps,
+        };
+        let (verdict, compared) = compare(&original, &scratch_run, window, self.tolerance)?;
         let reproduction = Reproduction {
             at: timestamp(),
             scratch: scratch_run.path.display().to_string(),
             steps: self.steps,
+            from_checkpoint: self.from_checkpoint,
             lines_compared: compared,
             verdict: verdict.clone(),
             allowed_differences: allowed,
@@ -215,14 +241,62 @@ fn scratch_store(store: &RunStore, record: &RunRecord) -> anyhow::Result<RunStor
     Ok(RunStore::new(base.join(format!("{short}-{n}"))))
 }
 
+/// The recorded checkpoint of `step`, its files verified against its hashes.
+fn recorded_checkpoint(original: &RunDir, step: u64) -> anyhow::Result<SavedCheckpoint> {
+    let saved = checkpoint::list(&original.path)?;
+    let steps: Vec<String> = saved.iter().map(|c| c.record.step.to_string()).collect();
+    let Some(found) = saved.into_iter().find(|c| c.record.step == step) else {
+        bail!(
+            "run {} has no checkpoint of step {step} (kept: {})",
+            original.id.short(),
+            if steps.is_empty() {
+                "none".to_owned()
+            } else {
+                steps.join(", ")
+            }
+        );
+    };
+    found.verify()?;
+    Ok(found)
+}
+
+/// Seeds the scratch run with the recorded checkpoint and the metrics log; training then
+/// resumes from it as after an interruption (the log is cut back to the checkpoint).
+fn start_from(original: &RunDir, saved: &SavedCheckpoint, scratch: &RunDir) -> anyhow::Result<()> {
+    let name = saved
+        .dir
+        .file_name()
+        .context("a checkpoint directory has a name")?;
+    let target = scratch.path.join(checkpoint::CHECKPOINTS_DIR).join(name);
+    let partial = target.with_extension("partial");
+    fs_err::create_dir_all(&partial)?;
+    for entry in fs_err::read_dir(&saved.dir)? {
+        let entry = entry?;
+        fs_err::copy(entry.path(), partial.join(entry.file_name()))?;
+    }
+    fs_err::rename(&partial, &target)?;
+    for file in [METRICS_FILE, METRICS_HEAD_FILE] {
+        fs_err::copy(original.file(file), scratch.file(file))?;
+    }
+    Ok(())
+}
+
+/// The steps a reproduction compares: after `after`, up to `until` (inclusive).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    after: u64,
+    until: Option<u64>,
+}
+
 /// Compares the scratch run's metrics and weights with the original's.
 fn compare(
     original: &RunDir,
     scratch: &RunDir,
-    steps: Option<u64>,
+    window: Window,
     tolerance: f64,
 ) -> anyhow::Result<(Verdict, u64)> {
-    let within = |l: &MetricLine| steps.is_none_or(|n| l.step <= n);
+    let steps = window.until;
+    let within = |l: &MetricLine| l.step > window.after && steps.is_none_or(|n| l.step <= n);
     let recorded: Vec<MetricLine> = original.metrics()?.into_iter().filter(within).collect();
     let new: Vec<MetricLine> = scratch.metrics()?.into_iter().filter(within).collect();
     let mut max_relative = 0.0f64;

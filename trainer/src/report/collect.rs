@@ -1,17 +1,23 @@
 //! One run's artifacts → its [`RunReport`] (and [`FullSeries`]).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use arrow_array::{Array as _, StringArray};
+use dialekt_core::atomic::write_json_atomic;
+use dialekt_core::manifest::Manifest;
 use dialekt_core::metrics::MetricLine;
 use dialekt_core::report::{
     Best, EvalReport, FullSeries, Headline, OVERVIEW_BUCKETS, RunReport, RunSummary,
     SCHEMA_VERSION, Series, downsample,
 };
 use dialekt_core::store::{MANIFEST_FILE, RunDir};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::evaluation;
+use crate::data::schema::DIALECT_GROUP;
 
 /// Dev metrics whose best (lowest) value the runs table shows.
 const RANKED_METRICS: [&str; 3] = ["wer", "uer", "ctc_loss"];
@@ -20,7 +26,7 @@ const RANKED_METRICS: [&str; 3] = ["wer", "uer", "ctc_loss"];
 ///
 /// # Errors
 /// An unreadable `run.json`, config, metrics log or evaluation (named).
-pub fn run_report(run: &RunDir) -> anyhow::Result<(RunReport, FullSeries)> {
+pub fn run_report(run: &RunDir, counts: &DataCounts) -> anyhow::Result<(RunReport, FullSeries)> {
     let record = run.record()?;
     let config = run.config_json()?;
     let manifest = if run.file(MANIFEST_FILE).exists() {
@@ -58,7 +64,10 @@ pub fn run_report(run: &RunDir) -> anyhow::Result<(RunReport, FullSeries)> {
     let report = RunReport {
         schema_version: SCHEMA_VERSION,
         summary,
-        data_counts: manifest.as_ref().map(split_counts).unwrap_or_default(),
+        data_counts: manifest
+            .as_ref()
+            .map(|m| counts.of(m, &config))
+            .unwrap_or_default(),
         record,
         config,
         manifest,
@@ -135,19 +144,53 @@ fn headline(evaluations: &[EvalReport]) -> Option<Headline> {
     })
 }
 
-/// Rows per split of the prepared data (the `split=<name>` directory of each Parquet
-/// part, as the omnilingual layout names it), from the manifest's row counts, under the
-/// pseudo-dialect `all`.
-fn split_counts(
-    manifest: &dialekt_core::manifest::Manifest,
-) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+/// Utterances per split and dialect of a run's data, counted once per data root (cached
+/// under the report's `data/counts/`, since a served report rebuilds every few seconds).
+#[derive(Debug)]
+pub struct DataCounts {
+    /// The project root that dataset paths are relative to.
+    pub project_root: PathBuf,
+    pub cache_dir: PathBuf,
+}
+
+type Counts = BTreeMap<String, BTreeMap<String, u64>>;
+
+impl DataCounts {
+    /// Per split and `dialect_group` when the prepared data is readable; otherwise rows
+    /// per split from the manifest (under the pseudo-dialect `all`).
+    fn of(&self, manifest: &Manifest, config: &serde_json::Value) -> Counts {
+        let cache = self.cache_dir.join(format!("{}.json", manifest.root));
+        if let Some(counts) = fs_err::read(&cache)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        {
+            return counts;
+        }
+        let data_dir = config
+            .pointer("/dataset/path")
+            .and_then(serde_json::Value::as_str)
+            .map(|path| self.project_root.join(path));
+        let counts = data_dir
+            .and_then(|dir| dialect_counts(manifest, &dir).ok())
+            .unwrap_or_else(|| split_counts(manifest));
+        if fs_err::create_dir_all(&self.cache_dir).is_ok() {
+            // A cache that cannot be written only costs a recount.
+            let _ = write_json_atomic(&cache, &counts);
+        }
+        counts
+    }
+}
+
+/// The `split=<name>` directory of a Parquet part in the omnilingual layout.
+fn split_of(path: &str) -> Option<&str> {
+    path.split('/').find_map(|part| part.strip_prefix("split="))
+}
+
+/// Rows per split from the manifest's Parquet row counts.
+fn split_counts(manifest: &Manifest) -> Counts {
+    let mut counts = Counts::new();
     for file in &manifest.files {
-        let split = file
-            .path
-            .split('/')
-            .find_map(|part| part.strip_prefix("split="));
-        let (Some(rows), Some(split)) = (file.parquet_rows, split) else {
+        let (Some(rows), Some(split)) = (file.parquet_rows, split_of(&file.path)) else {
             continue;
         };
         *counts
@@ -157,6 +200,41 @@ fn split_counts(
             .or_default() += rows;
     }
     counts
+}
+
+/// Reads only the `dialect_group` column of every part of the manifest under `data_dir`.
+fn dialect_counts(manifest: &Manifest, data_dir: &Path) -> anyhow::Result<Counts> {
+    let mut counts = Counts::new();
+    for file in manifest.files.iter().filter(|f| f.parquet_rows.is_some()) {
+        let Some(split) = split_of(&file.path) else {
+            continue;
+        };
+        let reader = fs_err::File::open(data_dir.join(&file.path))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(reader.into_parts().0)?;
+        let column = builder
+            .schema()
+            .index_of(DIALECT_GROUP)
+            .context("no dialect_group column")?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [column]);
+        for batch in builder.with_projection(mask).build()? {
+            let batch = batch?;
+            let dialects = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .context("dialect_group is not text")?;
+            let split = counts.entry(split.to_owned()).or_default();
+            for i in 0..dialects.len() {
+                let dialect = if dialects.is_null(i) || dialects.value(i).is_empty() {
+                    "unknown"
+                } else {
+                    dialects.value(i)
+                };
+                *split.entry(dialect.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// Whether a path is one a run report depends on (for the live server's change check).

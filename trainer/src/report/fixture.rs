@@ -169,6 +169,7 @@ fn record(experiment: &Experiment, manifest: &Manifest, name: &str, r: usize) ->
             at: "2026-11-24T12:00:00Z".into(),
             scratch: "runs/.reproductions/fixture-1".into(),
             steps: Some(20),
+            from_checkpoint: None,
             lines_compared: 21,
             verdict: Verdict::BitIdentical,
             allowed_differences: Vec::new(),

@@ -20,7 +20,7 @@ use dialekt_core::lineage::RunId;
 use dialekt_core::report::{Index, SCHEMA_VERSION, pair_file};
 use dialekt_core::store::RunStore;
 
-use crate::recording::timestamp;
+use crate::recording::{store_project_root, timestamp};
 
 /// The files of a built viewer (`./dev viewer` writes them to `viewer/dist/`).
 pub const VIEWER_FILES: [&str; 5] = [
@@ -84,6 +84,10 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
     for dir in ["runs", "series", "pairs"] {
         fs_err::create_dir_all(data.join(dir))?;
     }
+    let counts = collect::DataCounts {
+        project_root: store_project_root(store),
+        cache_dir: data.join("counts"),
+    };
     let store = RunStore::new(store);
     let mut runs = Vec::new();
     let mut evaluated: BTreeMap<String, Vec<(RunId, PathBuf)>> = BTreeMap::new();
@@ -92,7 +96,7 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
         .with_context(|| format!("listing runs in {}", store.root().display()))?
     {
         let run = store.dir(record.run_id);
-        let (report, full) = collect::run_report(&run)
+        let (report, full) = collect::run_report(&run, &counts)
             .with_context(|| format!("reading run {}", run.path.display()))?;
         write_json_atomic(&data.join(format!("runs/{}.json", run.id)), &report)?;
         write_json_atomic(&data.join(format!("series/{}.json", run.id)), &full)?;

@@ -87,6 +87,9 @@ pub fn runs_page(props: &RunsProps) -> Html {
                 <td class="nowrap">
                     <input type="checkbox" checked={checked} onchange={toggle} aria-label={format!("Select run {} for comparison", short(&id))} />
                     <a class="run-id" href={link}><code>{ short(&id) }</code></a>
+                    if let Some(parent) = run.parent {
+                        <span class="parent">{ "from " }<a href={Route::Run { id: short(&parent.to_string()).to_owned(), chart: ChartOptions::default() }.to_string()}><code>{ short(&parent.to_string()).to_owned() }</code></a></span>
+                    }
                 </td>
                 <td class="experiment"><bdi>{ run.experiment.clone() }</bdi></td>
                 <td><span class={classes!("status", status_name(run.status))}>{ status_name(run.status) }</span>
