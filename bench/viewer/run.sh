@@ -29,4 +29,4 @@ server=$!
 for _ in $(seq 100); do grep -q "serving" "$work/serve.log" && break; sleep 0.2; done
 url=$(grep -o 'http://[0-9.:]*/' "$work/serve.log")
 ids=$(ls "$work/runs" | grep -v '^\.' | head -10 | tr '\n' ',' | sed 's/,$//')
-(cd viewer && node ../bench/viewer/first_chart.mjs "$url" "$ids")
+node viewer/e2e/first_chart.mjs "$url" "$ids"

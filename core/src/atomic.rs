@@ -23,10 +23,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         _ => Path::new("."),
     };
     fs_err::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-");
+    // Temporary files are private (0600) by default; an artifact is an ordinary file,
+    // readable as the umask allows (a served report, a shared run store).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -44,6 +47,18 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Err
     })?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
+}
+
+/// Writes `value` as compact JSON atomically (for files read by programs only).
+///
+/// # Errors
+/// As [`write_json_atomic`].
+pub fn write_compact_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let bytes = serde_json::to_vec(value).map_err(|source| Error::Json {
+        path: path.to_owned(),
+        source,
+    })?;
+    write_atomic(path, &bytes)
 }
 
 /// Reads and parses a JSON file, naming the file in any error.
@@ -77,5 +92,20 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("file.json")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn artifacts_are_readable_by_others_unlike_temp_files() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        write_compact_json_atomic(&path, &[1, 2]).unwrap();
+        assert_eq!(fs_err::read_to_string(&path).unwrap(), "[1,2]");
+        let mode = |p: &Path| fs_err::metadata(p).unwrap().permissions().mode() & 0o777;
+        // As any ordinary new file under this process's umask.
+        let ordinary = dir.path().join("ordinary");
+        fs_err::File::create(&ordinary).unwrap();
+        assert_eq!(mode(&path), mode(&ordinary));
     }
 }

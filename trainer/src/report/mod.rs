@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use dialekt_core::atomic::write_json_atomic;
+use dialekt_core::atomic::write_compact_json_atomic as write_json_atomic;
 use dialekt_core::hash::ContentHash;
 use dialekt_core::lineage::RunId;
 use dialekt_core::report::{Index, SCHEMA_VERSION, pair_file};

@@ -32,14 +32,21 @@ pub fn compare_page(props: &CompareProps) -> Html {
         use_effect_with((props.ids.clone(), props.generation), move |(ids, _)| {
             let ids = ids.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let mut loaded = Vec::new();
-                for id in ids {
-                    match js::fetch_json::<RunReport>(&format!("data/runs/{id}.json")).await {
-                        Ok(report) => loaded.push(Rc::new(report)),
-                        Err(message) => return reports.set(Load::Failed(message)),
-                    }
+                // All at once: the browser fetches in parallel while wasm parses.
+                let urls: Vec<String> = ids
+                    .iter()
+                    .map(|id| format!("data/runs/{id}.json"))
+                    .collect();
+                let fetched = futures::future::join_all(
+                    urls.iter().map(|url| js::fetch_json::<RunReport>(url)),
+                )
+                .await;
+                match fetched.into_iter().collect::<Result<Vec<_>, _>>() {
+                    Ok(loaded) => reports.set(Load::Ready(Rc::new(
+                        loaded.into_iter().map(Rc::new).collect(),
+                    ))),
+                    Err(message) => reports.set(Load::Failed(message)),
                 }
-                reports.set(Load::Ready(Rc::new(loaded)));
             });
         });
     }

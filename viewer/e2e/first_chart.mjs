@@ -12,8 +12,20 @@ async function firstChart(url) {
   const times = [];
   for (let i = 0; i < 5; i++) {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems = [];
+    const pending = new Set();
+    page.on('request', (r) => pending.add(r.url()));
+    page.on('requestfinished', (r) => pending.delete(r.url()));
+    page.on('requestfailed', (r) => { pending.delete(r.url()); problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
     await page.goto(url);
-    await page.waitForFunction(() => Number(document.body.dataset.charts || 0) >= 1, null, { timeout: 120_000 });
+    try {
+      await page.waitForFunction(() => Number(document.body.dataset.charts || 0) >= 1, null, { timeout: 30_000 });
+    } catch (e) {
+      const text = await page.evaluate(() => document.body.innerText.slice(0, 500));
+      throw new Error(`${url}: no chart after 30 s. Page: ${text} Problems: ${problems.join('; ')} Unfinished: ${[...pending].join(' ')}`);
+    }
     times.push(Number(await page.evaluate(() => document.body.dataset.firstChartMs)));
     await page.close();
   }
