@@ -112,6 +112,28 @@ pub struct Meta {
     pub labels: Labels,
 }
 
+impl Meta {
+    /// The metadata of a prepared utterance: its speaker, its CoRal dialect group (empty:
+    /// unknown), its age in years (grouped as CoRal does) and its gender.
+    #[must_use]
+    pub fn of_utterance(
+        speaker: Option<String>,
+        dialect_group: &str,
+        age: Option<i64>,
+        gender: Option<String>,
+    ) -> Self {
+        Self {
+            speaker,
+            labels: Labels {
+                dialect: Some(dialect_group.to_owned()).filter(|d| !d.is_empty()),
+                #[allow(clippy::cast_precision_loss)] // ages are small
+                age_group: age_group(age.map(|a| a as f64)).map(str::to_owned),
+                gender,
+            },
+        }
+    }
+}
+
 /// Metadata from a JSONL file with CoRal's columns: `id_speaker`, `dialect` (sub-dialect
 /// or one of the 10 labels), `country_birth`, `age`, `gender`. Missing or null fields
 /// are unknown; a field of the wrong type is an error.

@@ -24,7 +24,7 @@ use dialekt_core::config::Experiment;
 use dialekt_core::store::{RunDir, RunStore};
 use dialekt_text::align::EditCounts;
 use dialekt_text::bootstrap::{self, Unit};
-use dialekt_text::groups::{Category, Labels, age_group};
+use dialekt_text::groups::Category;
 use dialekt_text::io::Meta;
 use dialekt_text::metrics::PairCounts;
 use dialekt_text::normalize::Style;
@@ -277,15 +277,7 @@ fn breakdown(evaluation: &Evaluation, normalize: Option<Style>, resamples: usize
     let meta: Vec<Meta> = evaluation
         .utterances
         .iter()
-        .map(|u| Meta {
-            speaker: u.speaker.clone(),
-            labels: Labels {
-                dialect: Some(u.dialect_group.clone()).filter(|d| !d.is_empty()),
-                #[allow(clippy::cast_precision_loss)] // ages are small
-                age_group: age_group(u.age.map(|a| a as f64)).map(str::to_owned),
-                gender: u.gender.clone(),
-            },
-        })
+        .map(|u| Meta::of_utterance(u.speaker.clone(), &u.dialect_group, u.age, u.gender.clone()))
         .collect();
     let options = Options {
         normalize,

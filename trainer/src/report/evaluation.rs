@@ -11,7 +11,7 @@ use dialekt_core::report::{
     word_edits,
 };
 use dialekt_text::bootstrap::{self, Unit};
-use dialekt_text::groups::{Category, Labels, age_group};
+use dialekt_text::groups::Category;
 use dialekt_text::io::Meta;
 use dialekt_text::normalize::Style;
 use dialekt_text::score::{self, Options, System};
@@ -198,16 +198,13 @@ pub fn read_utterances(path: &Path) -> anyhow::Result<Vec<UtteranceRow>> {
     let mut rows = Vec::new();
     for batch in reader {
         let batch = batch.with_context(|| format!("reading {}", path.display()))?;
-        let text = |name: &str| string_column(&batch, name, path);
-        let count = |name: &str| u64_column(&batch, name, path);
+        let text = |name: &str| column::<StringArray>(&batch, name, path);
+        let count = |name: &str| column::<UInt64Array>(&batch, name, path);
         let (source, stored, hypothesis) =
             (text("source")?, text("stored_text")?, text("hypothesis")?);
         let (speaker, dialect, gender) =
             (text("id_speaker")?, text("dialect_group")?, text("gender")?);
-        let age = batch
-            .column_by_name("age")
-            .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
-            .with_context(|| format!("{}: no integer column `age`", path.display()))?;
+        let age = column::<Int64Array>(&batch, "age", path)?;
         let ops = ["substitutions", "deletions", "insertions", "hits"]
             .map(|op| count(&format!("word_{op}")));
         let [subs, dels, ins, hits] = ops;
@@ -231,26 +228,22 @@ pub fn read_utterances(path: &Path) -> anyhow::Result<Vec<UtteranceRow>> {
     Ok(rows)
 }
 
-fn string_column<'a>(
+/// Column `name` of `batch` as array type `A`, or an error naming the file.
+fn column<'a, A: Array + 'static>(
     batch: &'a RecordBatch,
     name: &str,
     path: &Path,
-) -> anyhow::Result<&'a StringArray> {
+) -> anyhow::Result<&'a A> {
     batch
         .column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-        .with_context(|| format!("{}: no text column `{name}`", path.display()))
-}
-
-fn u64_column<'a>(
-    batch: &'a RecordBatch,
-    name: &str,
-    path: &Path,
-) -> anyhow::Result<&'a UInt64Array> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<UInt64Array>())
-        .with_context(|| format!("{}: no count column `{name}`", path.display()))
+        .and_then(|c| c.as_any().downcast_ref::<A>())
+        .with_context(|| {
+            format!(
+                "{}: no column `{name}` of type {}",
+                path.display(),
+                std::any::type_name::<A>()
+            )
+        })
 }
 
 /// Run `b` against run `a` on the utterances both decoded (matched by source and stored
@@ -290,15 +283,7 @@ pub fn pair_report(
     let b_hyps: Vec<String> = matched.iter().map(|(_, r)| r.hypothesis.clone()).collect();
     let meta: Vec<Meta> = matched
         .iter()
-        .map(|(r, _)| Meta {
-            speaker: r.speaker.clone(),
-            labels: Labels {
-                dialect: Some(r.dialect.clone()).filter(|d| !d.is_empty()),
-                #[allow(clippy::cast_precision_loss)] // ages are small
-                age_group: age_group(r.age.map(|a| a as f64)).map(str::to_owned),
-                gender: r.gender.clone(),
-            },
-        })
+        .map(|(r, _)| Meta::of_utterance(r.speaker.clone(), &r.dialect, r.age, r.gender.clone()))
         .collect();
     let options = Options {
         normalize: Some(Style::Coral),
