@@ -206,6 +206,17 @@ fn report_pages_show_the_runs_numbers_and_render_hostile_text_inert() {
         floats(&zoomed_train["x"]),
         (100..=140).map(f64::from).collect::<Vec<_>>()
     );
+    let wall = seen["zoomedWall"]["traces"].as_array().unwrap();
+    let wall_train = wall
+        .iter()
+        .find(|t| t["name"] == "train" && t["showlegend"] == false)
+        .unwrap();
+    let expected: Vec<f64> = (100..=140).map(|s| f64::from(s) * 0.35).collect();
+    assert!(
+        close(&floats(&wall_train["x"]), &expected),
+        "{}",
+        wall_train["x"]
+    );
     assert!(
         seen["smoothedHash"]
             .as_str()

@@ -82,6 +82,23 @@ await page.waitForFunction(() => {
 }, null, { timeout });
 out.zoomed = await chart('.chart-loss');
 
+// On the wall-time axis too: 35–49 s is steps 100–140 in the fixture (0.35 s a step).
+await page.evaluate((id) => { location.hash = `#/run/${id}?x=wall&log=1`; }, ids[0].slice(0, 12));
+await page.waitForFunction(() => {
+  const el = document.querySelector('.chart-loss .js-plotly-plot');
+  return el && el.layout.xaxis.title.text.startsWith('wall') && el.data[0].x.length > 41;
+}, null, { timeout });
+await page.evaluate(() => {
+  const el = document.querySelector('.chart-loss .js-plotly-plot');
+  return window.Plotly.relayout(el, { 'xaxis.range[0]': 35, 'xaxis.range[1]': 49 });
+});
+await page.waitForFunction(() => {
+  const el = document.querySelector('.chart-loss .js-plotly-plot');
+  const xs = el.data[el.data.length - 1].x;
+  return xs.length > 0 && xs.length <= 41 && xs[0] >= 35 && xs[xs.length - 1] <= 49.0001;
+}, null, { timeout });
+out.zoomedWall = await chart('.chart-loss');
+
 // Smoothing slider and x axis are kept in the URL.
 await page.$eval('.controls input[type=range]', (el) => { el.value = '0.9'; el.dispatchEvent(new Event('change', { bubbles: true })); });
 await page.waitForFunction(() => location.hash.includes('smooth=0.9'), null, { timeout });

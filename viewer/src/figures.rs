@@ -141,6 +141,8 @@ pub fn curve_figure(
         XAxis::Wall => "wall time since start (s)",
     };
     let mut layout = base_layout(chart.title, dark);
+    // Zoom is kept across redraws, but a range in steps means nothing in seconds.
+    layout["uirevision"] = json!(format!("{:?}-{}", options.x, options.log_y));
     layout["xaxis"] = json!({"title": {"text": x_title}, "zeroline": false});
     layout["yaxis"] = json!({
         "title": {"text": chart.y_title},

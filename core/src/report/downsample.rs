@@ -40,6 +40,24 @@ pub fn downsample(series: &Series, range: Option<(f64, f64)>, buckets: usize) ->
     out
 }
 
+/// The steps logged between `low` and `high` seconds since the start (inclusive), as a
+/// step range for [`downsample`]: a zoom on the wall-time axis re-buckets like one on the
+/// step axis. `None` when no point lies in that time span.
+#[must_use]
+pub fn steps_within_elapsed(series: &Series, (low, high): (f64, f64)) -> Option<(f64, f64)> {
+    #[allow(clippy::cast_precision_loss)] // steps are far below 2^52
+    let steps = series
+        .step
+        .iter()
+        .zip(&series.elapsed_s)
+        .filter(|(_, t)| (low..=high).contains(*t))
+        .map(|(s, _)| *s as f64);
+    let (first, last) = steps.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
+        (a.min(s), b.max(s))
+    });
+    (first <= last).then_some((first, last))
+}
+
 /// `indices` cut into `buckets` contiguous, nearly equal, non-empty chunks.
 fn chunks(indices: &[usize], buckets: usize) -> impl Iterator<Item = &[usize]> {
     let n = indices.len();
@@ -95,6 +113,13 @@ mod tests {
         assert_eq!(out.step.first(), Some(&2_000));
         assert_eq!(out.step.last(), Some(&2_100));
         assert_eq!(out.len(), 101, "few enough points are all kept");
+    }
+
+    #[test]
+    fn a_wall_time_span_maps_to_its_steps() {
+        let s = series(&[1.0; 10]); // step i + 1 at 0.5 i seconds
+        assert_eq!(steps_within_elapsed(&s, (1.0, 2.0)), Some((3.0, 5.0)));
+        assert_eq!(steps_within_elapsed(&s, (100.0, 200.0)), None);
     }
 
     proptest! {

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use downsample::downsample;
+pub use downsample::{downsample, steps_within_elapsed};
 pub use edits::{Edit, word_edits};
 pub use smooth::ema;
 

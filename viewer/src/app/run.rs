@@ -6,6 +6,7 @@ use std::rc::Rc;
 use dialekt_core::lineage::Verdict;
 use dialekt_core::report::{
     Edit, EvalReport, FullSeries, OVERVIEW_BUCKETS, RunReport, Series, downsample,
+    steps_within_elapsed,
 };
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -131,7 +132,12 @@ pub struct CurvesProps {
 #[function_component(Curves)]
 pub fn curves(props: &CurvesProps) -> Html {
     let zoom = use_state(BTreeMap::<&'static str, (f64, f64)>::new);
-    let needs_full = !zoom.is_empty() && props.chart.x == XAxis::Step;
+    // Zoom ranges are in the units of the x axis: another axis starts unzoomed.
+    {
+        let zoom = zoom.clone();
+        use_effect_with(props.chart.x, move |_| zoom.set(BTreeMap::new()));
+    }
+    let needs_full = !zoom.is_empty();
     let full = use_fetch::<FullSeries>(
         needs_full.then(|| format!("data/series/{}.json", props.report.summary.id)),
         props.generation,
@@ -143,7 +149,8 @@ pub fn curves(props: &CurvesProps) -> Html {
     let dark = js::prefers_dark();
     let charts = CURVE_CHARTS.iter().filter_map(|chart| {
         let range = zoom.get(chart.id).copied();
-        let series: Vec<Series> = visible_series(&props.report, full.as_deref(), chart, range);
+        let series: Vec<Series> =
+            visible_series(&props.report, full.as_deref(), chart, range, props.chart.x);
         if series.is_empty() {
             return None;
         }
@@ -174,12 +181,14 @@ pub fn curves(props: &CurvesProps) -> Html {
     html! { <section class="curves" aria-label="Training curves">{ for charts }</section> }
 }
 
-/// The series of one chart: overviews, or the zoomed range re-bucketed from full data.
+/// The series of one chart: overviews, or the zoomed range (in `x` units) re-bucketed
+/// from full data.
 fn visible_series(
     report: &RunReport,
     full: Option<&FullSeries>,
     chart: &CurveChart,
     range: Option<(f64, f64)>,
+    x: XAxis,
 ) -> Vec<Series> {
     let source = match (full, range) {
         (Some(full), Some(_)) => &full.series,
@@ -189,7 +198,18 @@ fn visible_series(
         .iter()
         .filter(|s| (chart.keys)(&s.key))
         .map(|s| match (full, range) {
-            (Some(_), Some(range)) => downsample(s, Some(range), OVERVIEW_BUCKETS),
+            (Some(_), Some(range)) => {
+                let steps = match x {
+                    XAxis::Step => Some(range),
+                    XAxis::Wall => steps_within_elapsed(s, range),
+                };
+                // A series with no point in the zoomed span stays (empty), so that every
+                // series keeps its colour and legend entry.
+                steps.map_or_else(
+                    || Series::new(s.key.clone()),
+                    |steps| downsample(s, Some(steps), OVERVIEW_BUCKETS),
+                )
+            }
             _ => s.clone(),
         })
         .collect()
