@@ -220,6 +220,8 @@ pub fn group_figure(
                 "error_y": {"type": "data", "symmetric": false, "array": plus, "arrayminus": minus, "visible": true},
                 "text": groups.iter().map(|g| format!("n={}", g.utterances)).collect::<Vec<_>>(),
                 "textposition": "outside",
+                // Counts above the tallest bars stay visible.
+                "cliponaxis": false,
                 "marker": {"color": colour},
                 "customdata": groups.iter().map(|g| g.speakers).collect::<Vec<_>>(),
                 "hovertemplate": "%{x}: %{y:.2f} % (n=%{text}, %{customdata} speakers)<extra></extra>",
