@@ -10,15 +10,16 @@ pub mod evaluation;
 pub mod fixture;
 pub mod serve;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use dialekt_core::atomic::write_compact_json_atomic as write_json_atomic;
 use dialekt_core::hash::ContentHash;
 use dialekt_core::lineage::RunId;
-use dialekt_core::report::{Index, SCHEMA_VERSION, pair_file};
+use dialekt_core::report::{Index, RunSummary, SCHEMA_VERSION, pair_file};
 use dialekt_core::store::RunStore;
+use serde::{Deserialize, Serialize};
 
 use crate::recording::{store_project_root, timestamp};
 
@@ -74,8 +75,26 @@ pub fn copy_viewer(viewer_dist: &Path, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where [`write_data`] remembers what each run's files were built from.
+const BUILD_CACHE: &str = ".build-cache.json";
+
+/// Per run: the hash of its report inputs when its files were last written, and its
+/// summary, so that a rebuild (every few seconds while serving) redoes only what changed.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct BuildCache {
+    schema_version: u32,
+    runs: BTreeMap<String, CachedRun>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CachedRun {
+    inputs: ContentHash,
+    summary: RunSummary,
+}
+
 /// Writes `out/data/`: the index, one report and one full series file per run, and the
-/// paired comparison of every two runs evaluated on the same split.
+/// paired comparison of every two runs evaluated on the same split. Runs whose inputs
+/// are unchanged since the last build of `out` (and pairs of two such runs) are kept.
 ///
 /// # Errors
 /// Unreadable runs or evaluations (named), write errors.
@@ -88,22 +107,55 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
         project_root: store_project_root(store),
         cache_dir: data.join("counts"),
     };
+    let cache_path = out.join(BUILD_CACHE);
+    let previous: BuildCache = fs_err::read(&cache_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .filter(|c: &BuildCache| c.schema_version == SCHEMA_VERSION)
+        .unwrap_or_default();
+    let mut cache = BuildCache {
+        schema_version: SCHEMA_VERSION,
+        runs: BTreeMap::new(),
+    };
     let store = RunStore::new(store);
     let mut runs = Vec::new();
+    let mut changed = BTreeSet::new();
     let mut evaluated: BTreeMap<String, Vec<(RunId, PathBuf)>> = BTreeMap::new();
     for record in store
         .list()
         .with_context(|| format!("listing runs in {}", store.root().display()))?
     {
         let run = store.dir(record.run_id);
-        let (report, full) = collect::run_report(&run, &counts)
-            .with_context(|| format!("reading run {}", run.path.display()))?;
-        write_json_atomic(&data.join(format!("runs/{}.json", run.id)), &report)?;
-        write_json_atomic(&data.join(format!("series/{}.json", run.id)), &full)?;
+        let inputs = inputs_hash(&run.path);
+        let (report_file, series_file) = (
+            data.join(format!("runs/{}.json", run.id)),
+            data.join(format!("series/{}.json", run.id)),
+        );
+        let cached = previous
+            .runs
+            .get(&run.id.to_string())
+            .filter(|c| c.inputs == inputs && report_file.is_file() && series_file.is_file());
+        let summary = if let Some(cached) = cached {
+            cached.summary.clone()
+        } else {
+            let (report, full) = collect::run_report(&run, &counts)
+                .with_context(|| format!("reading run {}", run.path.display()))?;
+            write_json_atomic(&report_file, &report)?;
+            write_json_atomic(&series_file, &full)?;
+            changed.insert(run.id);
+            report.summary
+        };
         for (split, dir) in newest_evaluation_per_split(&run.path)? {
             evaluated.entry(split).or_default().push((run.id, dir));
         }
-        runs.push(report.summary);
+        cache.runs.insert(
+            run.id.to_string(),
+            CachedRun {
+                inputs,
+                summary: summary.clone(),
+            },
+        );
+        runs.push(summary);
     }
     runs.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
     let mut pairs = Vec::new();
@@ -115,10 +167,18 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
                 } else {
                     ((*b, b_dir.as_path()), (*a, a_dir.as_path()))
                 };
+                let file = data.join(pair_file(&first.0, &second.0));
+                if !changed.contains(a) && !changed.contains(b) {
+                    // Unchanged runs: paired before if and only if the file exists.
+                    if file.is_file() {
+                        pairs.push((first.0, second.0));
+                    }
+                    continue;
+                }
                 let Ok(pair) = evaluation::pair_report(first, second, split) else {
                     continue; // different utterances: nothing to pair
                 };
-                write_json_atomic(&data.join(pair_file(&pair.a, &pair.b)), &pair)?;
+                write_json_atomic(&file, &pair)?;
                 pairs.push((pair.a, pair.b));
             }
         }
@@ -134,6 +194,7 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
         pairs,
     };
     write_json_atomic(&data.join("index.json"), &index)?;
+    write_json_atomic(&cache_path, &cache)?;
     Ok(index)
 }
 
@@ -161,8 +222,16 @@ fn newest_evaluation_per_split(run_dir: &Path) -> anyhow::Result<BTreeMap<String
 /// # Errors
 /// An unreadable store directory.
 pub fn fingerprint(store: &Path) -> anyhow::Result<ContentHash> {
+    if !store.is_dir() {
+        bail!("{}: not a run store directory", store.display());
+    }
+    Ok(inputs_hash(store))
+}
+
+/// The hash of the report inputs below `dir` (names, sizes, modification times).
+fn inputs_hash(dir: &Path) -> ContentHash {
     let mut entries = Vec::new();
-    let mut pending = vec![store.to_owned()];
+    let mut pending = vec![dir.to_owned()];
     while let Some(dir) = pending.pop() {
         let Ok(read) = fs_err::read_dir(&dir) else {
             continue; // removed while we looked
@@ -187,8 +256,66 @@ pub fn fingerprint(store: &Path) -> anyhow::Result<ContentHash> {
         }
     }
     entries.sort();
-    Ok(ContentHash::tagged(
-        "dialekt/report-inputs/v1",
-        entries.join("\n").as_bytes(),
-    ))
+    ContentHash::tagged("dialekt/report-inputs/v1", entries.join("\n").as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use dialekt_core::store::RunStore;
+
+    use super::fixture::{FixtureSpec, write_store};
+    use super::*;
+
+    #[test]
+    fn a_rebuild_redoes_only_the_runs_that_changed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, out) = (dir.path().join("runs"), dir.path().join("report"));
+        let spec = FixtureSpec {
+            runs: 2,
+            steps: 40,
+            validate_every: 10,
+            utterances: 20,
+            hostile: false,
+        };
+        let ids = write_store(&store, &spec).expect("fixture");
+        let first = write_data(&store, &out, false).expect("first build");
+        assert_eq!((first.runs.len(), first.pairs.len()), (2, 1));
+        // Mark both runs' files: a rebuild must not rewrite what did not change.
+        let report = |id: &RunId| out.join(format!("data/runs/{id}.json"));
+        for id in &ids {
+            fs_err::write(report(id), "unchanged").expect("mark");
+        }
+        let second = write_data(&store, &out, false).expect("second build");
+        assert_eq!(second.runs, first.runs);
+        assert_eq!(second.pairs, first.pairs);
+        for id in &ids {
+            assert_eq!(
+                fs_err::read_to_string(report(id)).expect("read"),
+                "unchanged"
+            );
+        }
+        // One more step logged in run 1: only its files are rebuilt, and its summary moves.
+        let run = RunStore::new(&store).dir(ids[1]);
+        run.append_metrics(
+            41,
+            "train",
+            BTreeMap::from([("ctc_loss".to_owned(), 1.0)]),
+            BTreeMap::new(),
+        )
+        .expect("append");
+        let third = write_data(&store, &out, false).expect("third build");
+        assert_eq!(
+            fs_err::read_to_string(report(&ids[0])).expect("read"),
+            "unchanged"
+        );
+        assert_ne!(
+            fs_err::read_to_string(report(&ids[1])).expect("read"),
+            "unchanged"
+        );
+        let step = |index: &Index| index.runs.iter().find(|r| r.id == ids[1]).map(|r| r.step);
+        assert_eq!(step(&third), Some(41));
+        assert_eq!(third.pairs, first.pairs);
+    }
 }
