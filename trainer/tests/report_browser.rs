@@ -131,6 +131,10 @@ fn report_pages_show_the_runs_numbers_and_render_hostile_text_inert() {
     let best = report.summary.best["wer"].value;
     assert_eq!(hostile_row[4], Value::from(format!("{best:.2} %")));
 
+    assert_eq!(seen["filtered"]["rows"], serde_json::json!(["danish-lr2"]));
+    assert_eq!(seen["filtered"]["hash"], "#/?q=lr2");
+    assert_eq!(seen["filtered"]["historyGrowth"], 0);
+
     // Curves: the train loss trace holds exactly the report's overview points (log y from the URL).
     let loss = &seen["run"]["loss"];
     assert_eq!(loss["yaxisType"], "log");

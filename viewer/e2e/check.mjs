@@ -50,8 +50,16 @@ async function chart(selector) {
 await page.goto(`${base}#/`);
 await page.waitForSelector('#runs-table tbody tr', { timeout });
 out.runs = await page.$$eval('#runs-table tbody tr', (rows) => rows.map((r) => Array.from(r.cells).map((c) => c.textContent.trim())));
-out.firstLoadChartsMs = null;
 await page.screenshot({ path: `${shots}/runs.png`, fullPage: true });
+// Filtering: typing narrows the table, lands in the URL, and adds no history entries.
+const historyBefore = await page.evaluate(() => history.length);
+await page.type('input[type=search]', 'lr2', { delay: 50 });
+await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr').length === 1, null, { timeout });
+out.filtered = {
+  rows: await page.$$eval('#runs-table tbody tr', (rows) => rows.map((r) => r.cells[1].textContent.trim())),
+  hash: await page.evaluate(() => location.hash),
+  historyGrowth: (await page.evaluate(() => history.length)) - historyBefore,
+};
 
 // 2. A run: curves, evaluation bars, worst utterances (fresh load: time to first chart).
 await page.goto(`${base}#/run/${ids[0].slice(0, 12)}?log=1`);

@@ -102,6 +102,13 @@ pub fn set_hash(fragment: &str) {
     }
 }
 
+/// Changes the fragment without a history entry (typing in a filter is one view).
+pub fn replace_hash(fragment: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().replace(fragment);
+    }
+}
+
 /// Records on `<body>` that charts were drawn, and when the first was: the browser test
 /// and the benchmark wait on `data-charts` and read `data-first-chart-ms`.
 pub fn mark_chart_drawn() {

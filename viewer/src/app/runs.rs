@@ -48,7 +48,7 @@ pub fn runs_page(props: &RunsProps) -> Html {
                 filter: input.value(),
                 ..options.clone()
             });
-            js::set_hash(&route.to_string());
+            js::replace_hash(&route.to_string());
         })
     };
     let header = COLUMNS.iter().map(|(key, title)| {
