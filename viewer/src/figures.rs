@@ -204,27 +204,20 @@ pub fn group_figure(
                 RateKind::Cer => g.cer,
             };
             let y: Vec<f64> = groups.iter().map(|g| rate(g).estimate).collect();
-            let plus: Vec<f64> = groups
-                .iter()
-                .map(|g| rate(g).high.map_or(0.0, |h| (h - rate(g).estimate).max(0.0)))
-                .collect();
-            let minus: Vec<f64> = groups
-                .iter()
-                .map(|g| rate(g).low.map_or(0.0, |l| (rate(g).estimate - l).max(0.0)))
-                .collect();
+            let whiskers = error_bars(groups.iter().map(|g| (rate(g).estimate, rate(g).low, rate(g).high)));
             json!({
                 "type": "bar",
                 "name": plotly_text(name),
                 "x": groups.iter().map(|g| plotly_text(&g.label)).collect::<Vec<_>>(),
                 "y": y,
-                "error_y": {"type": "data", "symmetric": false, "array": plus, "arrayminus": minus, "visible": true},
+                "error_y": whiskers,
                 "text": groups.iter().map(|g| format!("n={}", g.utterances)).collect::<Vec<_>>(),
                 "textposition": "outside",
                 // Counts above the tallest bars stay visible.
                 "cliponaxis": false,
                 "marker": {"color": colour},
                 "customdata": groups.iter().map(|g| g.speakers).collect::<Vec<_>>(),
-                "hovertemplate": "%{x}: %{y:.2f} % (n=%{text}, %{customdata} speakers)<extra></extra>",
+                "hovertemplate": "%{x}: %{y:.2f} % (%{text}, %{customdata} speakers)<extra></extra>",
             })
         })
         .collect();
@@ -235,17 +228,23 @@ pub fn group_figure(
     json!({"data": traces, "layout": layout})
 }
 
+/// Plotly's asymmetric `error_y` for `(estimate, low, high)` intervals; a missing bound
+/// (no interval) draws no whisker on that side.
+fn error_bars(intervals: impl Iterator<Item = (f64, Option<f64>, Option<f64>)>) -> Value {
+    let (plus, minus): (Vec<f64>, Vec<f64>) = intervals
+        .map(|(estimate, low, high)| {
+            (
+                high.map_or(0.0, |h| (h - estimate).max(0.0)),
+                low.map_or(0.0, |l| (estimate - l).max(0.0)),
+            )
+        })
+        .unzip();
+    json!({"type": "data", "symmetric": false, "array": plus, "arrayminus": minus, "visible": true})
+}
+
 /// Δ WER (`b − a`) per dialect with the paired interval; significant bars are solid.
 #[must_use]
 pub fn delta_figure(title: &str, deltas: &[GroupDelta], dark: bool) -> Value {
-    let plus: Vec<f64> = deltas
-        .iter()
-        .map(|d| d.high.map_or(0.0, |h| (h - d.delta).max(0.0)))
-        .collect();
-    let minus: Vec<f64> = deltas
-        .iter()
-        .map(|d| d.low.map_or(0.0, |l| (d.delta - l).max(0.0)))
-        .collect();
     let colours: Vec<&str> = deltas
         .iter()
         .map(|d| match (d.significant(), d.delta < 0.0) {
@@ -258,7 +257,7 @@ pub fn delta_figure(title: &str, deltas: &[GroupDelta], dark: bool) -> Value {
         "type": "bar",
         "x": deltas.iter().map(|d| plotly_text(&d.label)).collect::<Vec<_>>(),
         "y": deltas.iter().map(|d| d.delta).collect::<Vec<_>>(),
-        "error_y": {"type": "data", "symmetric": false, "array": plus, "arrayminus": minus, "visible": true},
+        "error_y": error_bars(deltas.iter().map(|d| (d.delta, d.low, d.high))),
         "marker": {"color": colours},
         "name": "Δ WER",
     });

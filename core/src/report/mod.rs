@@ -119,7 +119,7 @@ pub struct Series {
     /// `<phase>/<metric>`, e.g. `train/ctc_loss`, `valid/wer/dialect=fynsk`.
     pub key: String,
     pub step: Vec<u64>,
-    /// Seconds since the run started (0 where the log has no timing).
+    /// Seconds since the attempt started (the latest time logged, for a line without one).
     pub elapsed_s: Vec<f64>,
     pub value: Vec<f64>,
 }

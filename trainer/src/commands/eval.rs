@@ -302,6 +302,25 @@ fn breakdown(evaluation: &Evaluation, normalize: Option<Style>, resamples: usize
     )
 }
 
+/// Column names of `utterances.parquet`, shared by the writer here and its reader
+/// ([`crate::report::evaluation`]).
+pub mod columns {
+    pub const STORED_TEXT: &str = "stored_text";
+    pub const REFERENCE: &str = "reference";
+    pub const HYPOTHESIS: &str = "hypothesis";
+    pub const SOURCE: &str = "source";
+    pub const SPEAKER: &str = "id_speaker";
+    pub const DIALECT_GROUP: &str = "dialect_group";
+    pub const AGE: &str = "age";
+    pub const GENDER: &str = "gender";
+
+    /// `word_hits`, `char_insertions`, ...: one edit count of one level.
+    #[must_use]
+    pub fn edit_count(level: &str, operation: &str) -> String {
+        format!("{level}_{operation}")
+    }
+}
+
 /// One text column of a result.
 type Text = fn(&UtteranceResult) -> Option<String>;
 /// One level of a [`PairCounts`] (words or characters).
@@ -323,22 +342,26 @@ fn utterances_parquet(evaluation: &Evaluation, counts: &[PairCounts]) -> anyhow:
         columns.push((Field::new(name, data_type, true), array));
     };
     let texts: [(&str, Text); 6] = [
-        ("stored_text", |x| Some(x.stored_text.clone())),
-        ("reference", |x| Some(x.reference.clone())),
-        ("hypothesis", |x| Some(x.hypothesis.clone())),
-        ("source", |x| Some(x.source.clone())),
-        ("id_speaker", |x| x.speaker.clone()),
-        ("dialect_group", |x| Some(x.dialect_group.clone())),
+        (columns::STORED_TEXT, |x| Some(x.stored_text.clone())),
+        (columns::REFERENCE, |x| Some(x.reference.clone())),
+        (columns::HYPOTHESIS, |x| Some(x.hypothesis.clone())),
+        (columns::SOURCE, |x| Some(x.source.clone())),
+        (columns::SPEAKER, |x| x.speaker.clone()),
+        (columns::DIALECT_GROUP, |x| Some(x.dialect_group.clone())),
     ];
     for (name, text) in texts {
         push(name, DataType::Utf8, strings(&text));
     }
     push(
-        "age",
+        columns::AGE,
         DataType::Int64,
         Arc::new(u.iter().map(|x| x.age).collect::<Int64Array>()),
     );
-    push("gender", DataType::Utf8, strings(&|x| x.gender.clone()));
+    push(
+        columns::GENDER,
+        DataType::Utf8,
+        strings(&|x| x.gender.clone()),
+    );
     let levels: [(&str, Level); 2] = [("word", |c| c.words), ("char", |c| c.chars)];
     let operations: [(&str, Operation); 4] = [
         ("hits", |e| e.hits),
@@ -349,7 +372,11 @@ fn utterances_parquet(evaluation: &Evaluation, counts: &[PairCounts]) -> anyhow:
     for (level, pick) in levels {
         for (operation, count) in operations {
             let values = counts_col(&|c| count(&pick(c)));
-            push(&format!("{level}_{operation}"), DataType::UInt64, values);
+            push(
+                &columns::edit_count(level, operation),
+                DataType::UInt64,
+                values,
+            );
         }
     }
     let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = columns.into_iter().unzip();

@@ -100,7 +100,8 @@ impl ReportCommand {
                     server.url
                 )?;
                 out.flush()?;
-                server.wait();
+                drop(out);
+                server.wait()
             }
             Self::Fixture {
                 out: dir,

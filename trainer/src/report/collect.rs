@@ -85,11 +85,13 @@ pub fn run_report(run: &RunDir, counts: &DataCounts) -> anyhow::Result<(RunRepor
     Ok((report, full))
 }
 
-/// One series per `<phase>/<metric>` and per timing value, in key order.
+/// One series per `<phase>/<metric>` and per timing value, in key order. A line logged
+/// without `elapsed_s` (dev lines of older runs) takes the latest time logged before it.
 fn series(lines: &[MetricLine]) -> Vec<Series> {
     let mut by_key: BTreeMap<String, Series> = BTreeMap::new();
+    let mut elapsed = 0.0;
     for line in lines {
-        let elapsed = line.timing.get("elapsed_s").copied().unwrap_or(0.0);
+        elapsed = line.timing.get("elapsed_s").copied().unwrap_or(elapsed);
         let entries = line.values.iter().chain(
             line.timing
                 .iter()

@@ -18,6 +18,8 @@ use dialekt_text::score::{self, Options, System};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Deserialize;
 
+use crate::commands::eval::columns;
+
 /// Utterances with the most word errors that a report shows.
 const WORST_SHOWN: usize = 20;
 /// Resamples of the paired bootstrap between two runs (as `trainer eval` uses).
@@ -200,15 +202,24 @@ pub fn read_utterances(path: &Path) -> anyhow::Result<Vec<UtteranceRow>> {
         let batch = batch.with_context(|| format!("reading {}", path.display()))?;
         let text = |name: &str| column::<StringArray>(&batch, name, path);
         let count = |name: &str| column::<UInt64Array>(&batch, name, path);
-        let (source, stored, hypothesis) =
-            (text("source")?, text("stored_text")?, text("hypothesis")?);
-        let (speaker, dialect, gender) =
-            (text("id_speaker")?, text("dialect_group")?, text("gender")?);
-        let age = column::<Int64Array>(&batch, "age", path)?;
-        let ops = ["substitutions", "deletions", "insertions", "hits"]
-            .map(|op| count(&format!("word_{op}")));
-        let [subs, dels, ins, hits] = ops;
-        let (subs, dels, ins, hits) = (subs?, dels?, ins?, hits?);
+        let (source, stored, hypothesis) = (
+            text(columns::SOURCE)?,
+            text(columns::STORED_TEXT)?,
+            text(columns::HYPOTHESIS)?,
+        );
+        let (speaker, dialect, gender) = (
+            text(columns::SPEAKER)?,
+            text(columns::DIALECT_GROUP)?,
+            text(columns::GENDER)?,
+        );
+        let age = column::<Int64Array>(&batch, columns::AGE, path)?;
+        let word = |operation: &str| count(&columns::edit_count("word", operation));
+        let (subs, dels, ins, hits) = (
+            word("substitutions")?,
+            word("deletions")?,
+            word("insertions")?,
+            word("hits")?,
+        );
         for i in 0..batch.num_rows() {
             let value =
                 |column: &StringArray| (!column.is_null(i)).then(|| column.value(i).to_owned());

@@ -58,9 +58,9 @@ impl ReportServer {
     }
 
     /// Serves until the process is stopped.
-    pub fn wait(&self) {
-        while !self.stop.load(Ordering::Relaxed) {
-            std::thread::sleep(POLL);
+    pub fn wait(&self) -> ! {
+        loop {
+            std::thread::park();
         }
     }
 }

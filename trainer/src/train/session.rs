@@ -176,7 +176,9 @@ impl Session<'_> {
             let validate = step >= regime.validate_after_n_steps
                 && step.is_multiple_of(regime.validate_every_n_steps);
             dev = match &self.dev {
-                Some(split) if validate || last => Some(self.validate(&model, split, step)?),
+                Some(split) if validate || last => {
+                    Some(self.validate(&model, split, step, started.elapsed())?)
+                }
                 _ => None,
             };
             if step.is_multiple_of(regime.checkpoint_every_n_steps) || last {
@@ -244,12 +246,14 @@ impl Session<'_> {
         Ok((model, stats))
     }
 
-    /// Validates on the dev split and logs a `valid` line.
+    /// Validates on the dev split and logs a `valid` line; its timing carries the time
+    /// since the attempt started, as train lines do, so dev curves have a wall-time axis.
     fn validate(
         &self,
         model: &Wav2Vec2Asr,
         dev: &Arc<DatasetIndex>,
         step: u64,
+        since_start: std::time::Duration,
     ) -> anyhow::Result<Scores> {
         let started = Instant::now();
         let inference = model.valid();
@@ -258,10 +262,13 @@ impl Session<'_> {
         let evaluation = evaluate(&inference, &self.arch, &self.targets, &mut loader, &device)
             .context("validating on the dev split")?;
         let validation = evaluation.validation();
-        let timing = std::collections::BTreeMap::from([(
-            "window_s".to_owned(),
-            started.elapsed().as_secs_f64(),
-        )]);
+        let timing = std::collections::BTreeMap::from([
+            ("window_s".to_owned(), started.elapsed().as_secs_f64()),
+            (
+                "elapsed_s".to_owned(),
+                (since_start + started.elapsed()).as_secs_f64(),
+            ),
+        ]);
         self.run
             .append_metrics(step, "valid", validation.metric_values(), timing)?;
         Ok(validation.scores)

@@ -8,7 +8,7 @@ use dialekt_core::report::{GroupDelta, Index, PairReport, RunReport, pair_file};
 use yew::prelude::*;
 
 use super::chart::Chart;
-use super::run::{ChartControls, curve_name};
+use super::run::{ChartControls, curve_name, short_name};
 use super::{Load, js, short, use_fetch};
 use crate::figures::{
     CURVE_CHARTS, Curve, RateKind, colour, curve_figure, delta_figure, group_figure,
@@ -68,16 +68,7 @@ pub fn compare_page(props: &CompareProps) -> Html {
         }
         .to_string()
     });
-    let names: Vec<String> = reports
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                short(&r.summary.id.to_string()),
-                r.summary.experiment
-            )
-        })
-        .collect();
+    let names: Vec<String> = reports.iter().map(|r| short_name(r)).collect();
     let charts = CURVE_CHARTS.iter().filter(|c| c.id != "dev-dialect").filter_map(|chart| {
         let mut labels = Vec::new();
         let mut picked = Vec::new();

@@ -108,7 +108,7 @@ pub fn app() -> Html {
         use_effect_with((live, current), move |(live, current)| {
             let timer = live.then(|| {
                 let current = current.clone();
-                gloo_interval(move || {
+                set_interval(move || {
                     let (generation, current) = (generation.clone(), current.clone());
                     wasm_bindgen_futures::spawn_local(async move {
                         if let Ok(index) = js::fetch_json::<Index>("data/index.json").await
@@ -200,7 +200,7 @@ fn resolve(index: &Index, prefix: &str) -> Result<String, String> {
 }
 
 /// `setInterval` with a Rust closure; the closure lives as long as the handle is kept.
-fn gloo_interval(tick: impl Fn() + 'static) -> (i32, Closure<dyn Fn()>) {
+fn set_interval(tick: impl Fn() + 'static) -> (i32, Closure<dyn Fn()>) {
     let closure = Closure::<dyn Fn()>::new(tick);
     let id = web_sys::window()
         .and_then(|w| {

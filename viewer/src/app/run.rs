@@ -362,7 +362,8 @@ pub fn evaluation(props: &EvaluationProps) -> Html {
     }
 }
 
-fn short_name(report: &RunReport) -> String {
+/// A run as people see it in legends: the short id and the experiment name.
+pub fn short_name(report: &RunReport) -> String {
     format!(
         "{} {}",
         short(&report.summary.id.to_string()),
