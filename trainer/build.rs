@@ -33,6 +33,53 @@ fn main() {
     );
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-env-changed=LIBTORCH_USE_PYTORCH");
+
+    #[cfg(feature = "distributed")]
+    compile_gang_shim();
+}
+
+/// Compiles `csrc/gang.cpp` (the c10d shim of `trainer::distributed`) against the libtorch
+/// torch-sys links, whose directory torch-sys passes on as `DEP_TCH_LIBTORCH_LIB`.
+/// libtorch's c10d headers include gloo's, which libtorch does not ship: they come from
+/// `$GLOO_INCLUDE_DIR`, else the system (Debian/Ubuntu: `libgloo-dev`).
+#[cfg(feature = "distributed")]
+fn compile_gang_shim() {
+    use std::path::PathBuf;
+
+    println!("cargo:rerun-if-changed=csrc/gang.cpp");
+    println!("cargo:rerun-if-env-changed=GLOO_INCLUDE_DIR");
+    let lib = PathBuf::from(
+        std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys names libtorch's lib directory"),
+    );
+    let include = lib
+        .parent()
+        .map_or_else(|| lib.clone(), |root| root.join("include"));
+    let gloo = std::env::var_os("GLOO_INCLUDE_DIR")
+        .map_or_else(|| PathBuf::from("/usr/include"), PathBuf::from);
+    assert!(
+        gloo.join("gloo/config.h").is_file(),
+        "the `distributed` feature needs gloo's C++ headers, which libtorch does not ship: \
+         install them (Debian/Ubuntu: apt-get install libgloo-dev) or set GLOO_INCLUDE_DIR \
+         (looked in {})",
+        gloo.display()
+    );
+    cc::Build::new()
+        .cpp(true)
+        .pic(true)
+        .std("c++17")
+        .warnings(false)
+        // libtorch 2.9 is built with the C++11 string ABI on every platform it ships for.
+        .define("_GLIBCXX_USE_CXX11_ABI", "1")
+        .define("USE_C10D_GLOO", None)
+        .include(&include)
+        .include(include.join("torch/csrc/api/include"))
+        .include(&gloo)
+        .file("csrc/gang.cpp")
+        .compile("dialekt_gang");
+    // After the shim on the link line, so its references to c10d resolve.
+    println!("cargo:rustc-link-search=native={}", lib.display());
+    println!("cargo:rustc-link-lib=dylib=torch_cpu");
+    println!("cargo:rustc-link-lib=dylib=c10");
 }
 
 /// The libtorch version torch-sys links against, found the way torch-sys finds it:

@@ -26,6 +26,9 @@ pub enum Command {
     /// omniASR checkpoints: inspect, export to the fairseq2 layout.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
+    /// Data-parallel gangs (libtorch c10d): check that one forms and sums correctly.
+    #[command(subcommand)]
+    Dist(commands::dist::DistCommand),
     /// Train an experiment (or resume it): the main job.
     Run(commands::run::RunArgs),
     /// Decode a split with a run's checkpoint: per-utterance results and CoRal breakdowns.
@@ -56,6 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(command) => command.run(),
         Command::Data(command) => command.run(),
         Command::Model(command) => command.run(),
+        Command::Dist(command) => command.run(),
         Command::Run(args) => args.run(),
         Command::Eval(args) => args.run(),
         Command::Reproduce(args) => args.run(),

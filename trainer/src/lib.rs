@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod data;
+pub mod distributed;
 pub mod model;
 pub mod progress;
 pub mod recording;

@@ -440,18 +440,7 @@ fn reproduce_names_a_changed_code_line() {
     let root = copy.path();
     fs_err::write(root.join(".gitignore"), "/data/\n/runs/\n").unwrap();
     fs_err::write(root.join("model.rs"), "fn layers() -> usize {\n    2\n}\n").unwrap();
-    let git = |args: &[&str]| {
-        let status = Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .env("GIT_AUTHOR_NAME", "dialekt test")
-            .env("GIT_AUTHOR_EMAIL", "test@dialekt.invalid")
-            .env("GIT_COMMITTER_NAME", "dialekt test")
-            .env("GIT_COMMITTER_EMAIL", "test@dialekt.invalid")
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "git {args:?}: {}", stderr(&status));
-    };
+    let git = |args: &[&str]| git_in(root, args);
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "experiment"]);
@@ -461,11 +450,14 @@ fn reproduce_names_a_changed_code_line() {
     assert!(record(&dir).code.commit.is_some());
 
     fs_err::write(root.join("model.rs"), "fn layers() -> usize {\n    3\n}\n").unwrap();
+    // The recorded code is checked out, but it is no trainer that could be rebuilt.
     let refused = trainer(root, &["reproduce", &id]);
     assert!(!refused.status.success());
     let text = stderr(&refused);
     assert!(
-        text.contains("code:") && text.contains("--allow code"),
+        text.contains("code: the uncommitted changes differ")
+            && text.contains("no Cargo.toml")
+            && text.contains("--allow code"),
         "{text}"
     );
     // Allowed, it re-runs and (the change being outside the trainer) still reproduces.
@@ -473,4 +465,91 @@ fn reproduce_names_a_changed_code_line() {
     assert!(allowed.status.success(), "{}", stderr(&allowed));
     let reproduction = record(&dir).reproductions.pop().unwrap();
     assert_eq!(reproduction.allowed_differences, ["code"]);
+}
+
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "dialekt test")
+        .env("GIT_AUTHOR_EMAIL", "test@dialekt.invalid")
+        .env("GIT_COMMITTER_NAME", "dialekt test")
+        .env("GIT_COMMITTER_EMAIL", "test@dialekt.invalid")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+    stdout(&output)
+}
+
+/// A run made at an older commit of dialekt itself (with uncommitted changes) is
+/// reproduced from a newer checkout by the trainer rebuilt from its recorded code in a
+/// temporary worktree, bit-identically; the user's checkout, branches and `target/` are
+/// left alone.
+#[test]
+fn a_run_made_at_an_older_commit_reproduces_in_a_worktree() {
+    // A git repository holding this workspace's code as it is now (what the test binary
+    // was built from), the prepared data (ignored, as in a real checkout) and the experiment.
+    let copy = tempfile::tempdir().unwrap();
+    let root = copy.path();
+    let files = git_in(&repo(), &["ls-files", "-co", "--exclude-standard", "-z"]);
+    for file in files.split('\0').filter(|f| !f.is_empty()) {
+        let source = repo().join(file);
+        if source.is_file() {
+            let target = root.join(file);
+            fs_err::create_dir_all(target.parent().unwrap()).unwrap();
+            fs_err::copy(&source, &target).unwrap();
+        }
+    }
+    copy_dir(&project().join("data"), &root.join("data"));
+    let experiment = EXPERIMENT.replace("demo_char.model", "demo/tokenizer/demo_char.model");
+    fs_err::write(root.join("tiny.yaml"), experiment).unwrap();
+    let git = |args: &[&str]| git_in(root, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "older"]);
+    let older = git(&["rev-parse", "HEAD"]).trim().to_owned();
+
+    // The run: made at the older commit with an uncommitted change to the trainer.
+    let lib = root.join("trainer/src/lib.rs");
+    let mut code = fs_err::read_to_string(&lib).unwrap();
+    code.push_str("\n// An uncommitted line, recorded in the run's code.patch.\n");
+    fs_err::write(&lib, code).unwrap();
+    let steps = ["--set", "regime.num_steps=4"];
+    let done = trainer(root, &[&["run", "tiny.yaml"][..], &steps].concat());
+    assert!(done.status.success(), "{}", stderr(&done));
+    let (dir, id) = only_run(root);
+    assert!(record(&dir).code.dirty);
+
+    // Later: that change is committed, and the code moves on.
+    git(&["commit", "-q", "-am", "newer"]);
+    let build_cache = tempfile::tempdir().unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["reproduce", &id])
+        .current_dir(root)
+        .env("DIALEKT_BUILD_CACHE", build_cache.path())
+        .output()
+        .unwrap();
+    let text = stderr(&again);
+    assert!(again.status.success(), "{text}\n{}", stdout(&again));
+    assert!(
+        text.contains(&format!("code: commit {older} recorded")),
+        "{text}"
+    );
+    assert!(
+        text.contains("with its recorded uncommitted changes") && text.contains("building"),
+        "{text}"
+    );
+    assert!(
+        stdout(&again).contains("(bit-identical)"),
+        "{}",
+        stdout(&again)
+    );
+    let reproduction = record(&dir).reproductions.pop().unwrap();
+    assert_eq!(reproduction.rebuilt_code.as_deref(), Some(older.as_str()));
+    assert!(reproduction.lines_compared > 0);
+
+    // The worktree and its temporary branch are gone; the rebuilt trainer is in the cache.
+    assert_eq!(git(&["worktree", "list"]).lines().count(), 1);
+    assert_eq!(git(&["branch", "--format=%(refname:short)"]).trim(), "main");
+    assert!(build_cache.path().join("debug/trainer").is_file());
 }

@@ -9,6 +9,8 @@
 
 #[cfg(feature = "fs")]
 mod capture;
+#[cfg(feature = "fs")]
+mod checkout;
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +19,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "fs")]
 pub use capture::{capture_code, cpu_model, project_root};
+#[cfg(feature = "fs")]
+pub use checkout::RecordedCheckout;
 
 use crate::ContentHash;
 use crate::config::SourceFile;
@@ -190,6 +194,10 @@ pub struct Reproduction {
     /// Recorded inputs that differed and were allowed (`data`, `code`, `env`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_differences: Vec<String>,
+    /// The recorded commit, when today's code differed and the re-run was made by the
+    /// trainer rebuilt from the recorded code (commit and patch) in a worktree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuilt_code: Option<String>,
     /// The environment of the re-run.
     pub environment: Environment,
 }

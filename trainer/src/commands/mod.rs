@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod data;
+pub mod dist;
 pub mod eval;
 pub mod model;
 pub mod report;

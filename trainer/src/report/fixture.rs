@@ -173,6 +173,7 @@ fn record(experiment: &Experiment, manifest: &Manifest, name: &str, r: usize) ->
             lines_compared: 21,
             verdict: Verdict::BitIdentical,
             allowed_differences: Vec::new(),
+            rebuilt_code: None,
             environment: environment.clone(),
         }]
     } else {

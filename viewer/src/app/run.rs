@@ -298,8 +298,10 @@ pub fn lineage(props: &LineageProps) -> Html {
             } else {
                 <ul class="reproductions">
                     { for record.reproductions.iter().map(|r| html! {
-                        <li>{ format!("{}: {} — {} lines compared{}", r.at, verdict_text(&r.verdict), r.lines_compared,
-                            r.steps.map_or(String::new(), |s| format!(", first {s} steps"))) }</li>
+                        <li>{ format!("{}: {} — {} lines compared{}{}{}", r.at, verdict_text(&r.verdict), r.lines_compared,
+                            r.from_checkpoint.map_or(String::new(), |s| format!(", from the checkpoint of step {s}")),
+                            r.steps.map_or(String::new(), |s| format!(", up to step {s}")),
+                            r.rebuilt_code.as_deref().map_or(String::new(), |c| format!(", by the trainer rebuilt at commit {}", short(c)))) }</li>
                     }) }
                 </ul>
             }

@@ -13,6 +13,12 @@
 //!    tolerance` (`--tolerance`, for backends that are not bitwise deterministic), or
 //!    `diverged at step k` with the first differing values side by side.
 //! 4. The verdict is written into the original run's `run.json`.
+//!
+//! When the checked-out code is not the recorded code, the reproduction is handed to the
+//! trainer of the recorded code, built in a temporary worktree ([`recorded_code`]);
+//! `--allow code` re-runs with today's trainer instead.
+
+mod recorded_code;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -52,6 +58,10 @@ pub struct ReproduceArgs {
     /// Accept values within this relative difference (0: bit-identical only).
     #[arg(long, default_value_t = 0.0)]
     pub tolerance: f64,
+    /// The checkout whose code is compared with the record (default: the store's
+    /// project). Set by the trainer of the recorded code, which runs in a worktree.
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub code_from: Option<PathBuf>,
 }
 
 /// An input of a run's id.
@@ -78,12 +88,21 @@ impl ReproduceArgs {
             );
         }
         let root = store_project_root(&self.store);
-        let (manifest, patch, differences) = check_inputs(&original, &record, &experiment, &root)?;
+        let code_dir = self.code_from.clone().unwrap_or_else(|| root.clone());
+        let (manifest, patch, differences) =
+            check_inputs(&original, &record, &experiment, &root, &code_dir)?;
+        // Today's code is not the run's: its own trainer, rebuilt, reproduces it (and
+        // checks the environment it was built in), once the data is known to match.
+        let rebuild = self.code_from.is_none()
+            && !self.allow.contains(&Input::Code)
+            && differences.iter().any(|(input, _)| *input == Input::Code);
         let mut allowed = Vec::new();
         let mut refused = Vec::new();
         for (input, lines) in &differences {
             let name = format!("{input:?}").to_lowercase();
-            if self.allow.contains(input) {
+            if rebuild && matches!(input, Input::Code | Input::Env) {
+                eprintln!("{name}: {}", lines.join("; "));
+            } else if self.allow.contains(input) {
                 allowed.push(name);
             } else {
                 refused.extend(lines.iter().map(|l| format!("{name}: {l}")));
@@ -106,6 +125,9 @@ impl ReproduceArgs {
             && steps <= from
         {
             bail!("--steps {steps} must be after --from-checkpoint {from}");
+        }
+        if rebuild {
+            return recorded_code::reproduce(&self, &original, &record, &root);
         }
         let start = self
             .from_checkpoint
@@ -149,6 +171,7 @@ impl ReproduceArgs {
             lines_compared: compared,
             verdict: verdict.clone(),
             allowed_differences: allowed,
+            rebuilt_code: self.code_from.as_ref().and(record.code.commit.clone()),
             environment: environment(experiment.backend.name),
         };
         original.update_record(|r| r.reproductions.push(reproduction))?;
@@ -192,6 +215,7 @@ fn check_inputs(
     record: &RunRecord,
     experiment: &Experiment,
     root: &Path,
+    code_dir: &Path,
 ) -> anyhow::Result<(Manifest, Vec<u8>, Differences)> {
     let mut differences = Vec::new();
     let data = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
@@ -203,7 +227,7 @@ fn check_inputs(
             ManifestDiff::between(&recorded, &manifest).summary_lines(),
         ));
     }
-    let (code, patch) = capture_code(root)?;
+    let (code, patch) = capture_code(code_dir)?;
     if code.content_hash() != record.code.content_hash() {
         let commit = |c: &Option<String>| c.clone().unwrap_or_else(|| "(no commit)".into());
         let mut lines = Vec::new();

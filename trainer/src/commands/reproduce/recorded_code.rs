@@ -1,0 +1,300 @@
+//! Reproducing with the code that made the run. When the checked-out code is not the
+//! recorded code, re-running with today's trainer would test today's code, not the run.
+//! Instead the recorded commit and uncommitted patch are checked out into a temporary
+//! git worktree, the trainer is built there, and *that* trainer performs the
+//! reproduction (`reproduce --code-from <worktree>`), with the data of this checkout.
+//!
+//! The build goes to a target directory of its own (so the user's `target/` binary is
+//! never replaced by an old one), kept in the cache between reproductions. The first time,
+//! it is seeded with the compiled dependencies of the running trainer's own target
+//! directory, so that only dialekt's crates are compiled rather than all of burn.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context as _, bail};
+use dialekt_core::lineage::{RecordedCheckout, RunRecord};
+use dialekt_core::store::{PATCH_FILE, RunDir};
+
+use super::{Input, ReproduceArgs};
+
+/// Checks the recorded code out, builds its trainer and has it reproduce the run; the
+/// exit code is that trainer's.
+///
+/// # Errors
+/// The recorded code cannot be checked out (named), the build or the trainer fails.
+pub fn reproduce(
+    args: &ReproduceArgs,
+    original: &RunDir,
+    record: &RunRecord,
+    root: &Path,
+) -> anyhow::Result<ExitCode> {
+    let patch = if record.code.dirty {
+        fs_err::read(original.file(PATCH_FILE))?
+    } else {
+        Vec::new()
+    };
+    let commit = record.code.commit.as_deref().unwrap_or("(none)");
+    let checkout = RecordedCheckout::create(root, &record.code, &patch).with_context(|| {
+        format!(
+            "cannot check out the code of run {} (reproduce with --allow code to use today's code instead)",
+            record.run_id.short()
+        )
+    })?;
+    eprintln!(
+        "reproducing with the recorded code: commit {commit}{} checked out in {}",
+        if patch.is_empty() {
+            ""
+        } else {
+            " with its recorded uncommitted changes"
+        },
+        checkout.path().display()
+    );
+    let trainer = build(checkout.path())?;
+
+    let store = std::path::absolute(&args.store)?;
+    let mut command = Command::new(&trainer);
+    command
+        .arg("reproduce")
+        .arg(record.run_id.to_string())
+        .arg("--store")
+        .arg(store)
+        .arg("--code-from")
+        .arg(checkout.path())
+        .arg("--tolerance")
+        .arg(args.tolerance.to_string());
+    if let Some(steps) = args.steps {
+        command.arg("--steps").arg(steps.to_string());
+    }
+    if let Some(step) = args.from_checkpoint {
+        command.arg("--from-checkpoint").arg(step.to_string());
+    }
+    let allowed: Vec<String> = args
+        .allow
+        .iter()
+        .filter(|input| **input != Input::Code)
+        .map(|input| format!("{input:?}").to_lowercase())
+        .collect();
+    if !allowed.is_empty() {
+        command.arg("--allow").arg(allowed.join(","));
+    }
+    let status = command
+        .status()
+        .with_context(|| format!("running {}", trainer.display()))?;
+    drop(checkout);
+    Ok(status
+        .code()
+        .and_then(|code| u8::try_from(code).ok())
+        .map_or(ExitCode::FAILURE, ExitCode::from))
+}
+
+/// Builds the trainer of the checkout at `source` and returns its path.
+fn build(source: &Path) -> anyhow::Result<PathBuf> {
+    if !source.join("Cargo.toml").is_file() {
+        bail!(
+            "the recorded code has no Cargo.toml at its root: it is not a dialekt checkout whose trainer can be rebuilt; reproduce with --allow code to use today's trainer instead"
+        );
+    }
+    let profile = Profile::of_running_trainer();
+    let target = build_cache();
+    let output = target.join(&profile.dir_name);
+    if !output.exists()
+        && let Some(seed) = &profile.seed
+    {
+        eprintln!(
+            "seeding {} with the compiled dependencies of {} (once)",
+            output.display(),
+            seed.display()
+        );
+        seed_target(seed, &output)?;
+    }
+    eprintln!(
+        "building the recorded trainer (cargo build --profile {}) into {}",
+        profile.cargo_name,
+        target.display()
+    );
+    let status = Command::new("cargo")
+        .args([
+            "build",
+            "--locked",
+            "-p",
+            "dialekt-trainer",
+            "--bin",
+            "trainer",
+        ])
+        .args(["--profile", &profile.cargo_name])
+        .current_dir(source)
+        .env("CARGO_TARGET_DIR", &target)
+        // The checkout's own rust-toolchain.toml picks the toolchain, as it did for the run.
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("RUSTC")
+        .status()
+        .context("running cargo (is a Rust toolchain installed?)")?;
+    if !status.success() {
+        bail!(
+            "building the trainer of the recorded code failed ({status}); reproduce with --allow code to use today's trainer instead"
+        );
+    }
+    let trainer = output.join(format!("trainer{}", std::env::consts::EXE_SUFFIX));
+    if !trainer.is_file() {
+        bail!("the build produced no {}", trainer.display());
+    }
+    Ok(trainer)
+}
+
+/// The cargo profile to build with: the running trainer's, so that the rebuilt one
+/// computes the same way (optimisation levels can change floating-point results).
+#[derive(Debug, PartialEq, Eq)]
+struct Profile {
+    /// As `cargo build --profile` takes it.
+    cargo_name: String,
+    /// Its directory under the target directory.
+    dir_name: String,
+    /// The running trainer's profile directory, when it was built by cargo.
+    seed: Option<PathBuf>,
+}
+
+impl Profile {
+    fn of_running_trainer() -> Self {
+        let exe = std::env::current_exe().ok();
+        Self::of_binary(exe.as_deref())
+    }
+
+    /// A binary in `<target>/<profile>/` (beside `deps/` and `.fingerprint/`) was built
+    /// with that profile; an installed one is taken to be a release build.
+    fn of_binary(exe: Option<&Path>) -> Self {
+        let dir = exe.and_then(Path::parent);
+        let built_by_cargo =
+            dir.filter(|d| d.join(".fingerprint").is_dir() && d.join("deps").is_dir());
+        let dir_name = built_by_cargo.and_then(Path::file_name).map_or_else(
+            || "release".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let cargo_name = if dir_name == "debug" {
+            "dev".to_owned()
+        } else {
+            dir_name.clone()
+        };
+        Self {
+            cargo_name,
+            dir_name,
+            seed: built_by_cargo.map(Path::to_owned),
+        }
+    }
+}
+
+/// The target directory of rebuilt trainers: `$DIALEKT_BUILD_CACHE`, else
+/// `$XDG_CACHE_HOME/dialekt/reproduce-target` (`~/.cache/...`).
+fn build_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DIALEKT_BUILD_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+        || {
+            std::env::var_os("HOME")
+                .map_or_else(|| PathBuf::from("."), PathBuf::from)
+                .join(".cache")
+        },
+        PathBuf::from,
+    );
+    cache.join("dialekt").join("reproduce-target")
+}
+
+/// Copies a profile directory's compiled units (`deps/`, `build/`, `.fingerprint/`) with
+/// their modification times, which cargo's freshness checks compare; the dependencies'
+/// artifacts are then fresh for the checkout too (their hashes do not depend on where
+/// the workspace is), while dialekt's own crates are rebuilt. Written beside and renamed.
+fn seed_target(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let partial = to.with_extension("partial");
+    if partial.exists() {
+        fs_err::remove_dir_all(&partial)?;
+    }
+    for dir in ["deps", "build", ".fingerprint"] {
+        if from.join(dir).is_dir() {
+            copy_tree(&from.join(dir), &partial.join(dir), dir == "deps")?;
+        }
+    }
+    if let Some(parent) = to.parent() {
+        fs_err::create_dir_all(parent)?;
+    }
+    fs_err::rename(&partial, to)?;
+    Ok(())
+}
+
+/// `libraries_only`: skip extension-less files, the executables (binaries and test
+/// harnesses) of `deps/`, which no other unit needs and which are most of its size.
+fn copy_tree(from: &Path, to: &Path, libraries_only: bool) -> anyhow::Result<()> {
+    fs_err::create_dir_all(to)?;
+    for entry in fs_err::read_dir(from)? {
+        let entry = entry?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_tree(&source, &target, libraries_only)?;
+        } else if kind.is_file() && !(libraries_only && source.extension().is_none()) {
+            fs_err::copy(&source, &target)?;
+            let modified = entry.metadata()?.modified()?;
+            fs_err::File::options()
+                .write(true)
+                .open(&target)?
+                .set_modified(modified)?;
+        }
+        // Symlinks (none are made by cargo in these directories) are skipped.
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_is_read_from_where_the_binary_was_built() {
+        let target = tempfile::tempdir().unwrap();
+        for profile in ["debug", "release", "bench-fast"] {
+            let dir = target.path().join(profile);
+            fs_err::create_dir_all(dir.join("deps")).unwrap();
+            fs_err::create_dir_all(dir.join(".fingerprint")).unwrap();
+        }
+        let of =
+            |profile: &str| Profile::of_binary(Some(&target.path().join(profile).join("trainer")));
+        assert_eq!(of("debug").cargo_name, "dev");
+        assert_eq!(of("debug").dir_name, "debug");
+        assert_eq!(of("release").cargo_name, "release");
+        assert_eq!(of("bench-fast").cargo_name, "bench-fast");
+        assert_eq!(of("release").seed, Some(target.path().join("release")));
+
+        let installed = Profile::of_binary(Some(Path::new("/usr/local/bin/trainer")));
+        assert_eq!(installed.cargo_name, "release");
+        assert_eq!(installed.seed, None);
+    }
+
+    #[test]
+    fn seeding_copies_the_compiled_units_with_their_times() {
+        let from = tempfile::tempdir().unwrap();
+        let to = tempfile::tempdir().unwrap();
+        let unit = from.path().join(".fingerprint/burn-1234/lib-burn");
+        fs_err::create_dir_all(unit.parent().unwrap()).unwrap();
+        fs_err::write(&unit, "abc").unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        fs_err::File::options()
+            .write(true)
+            .open(&unit)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        fs_err::create_dir_all(from.path().join("incremental/x")).unwrap();
+        fs_err::create_dir_all(from.path().join("deps")).unwrap();
+        fs_err::write(from.path().join("deps/libburn-1234.rlib"), "lib").unwrap();
+        fs_err::write(from.path().join("deps/train_run-1234"), "test binary").unwrap();
+
+        let seeded = to.path().join("debug");
+        seed_target(from.path(), &seeded).unwrap();
+        let copy = seeded.join(".fingerprint/burn-1234/lib-burn");
+        assert_eq!(fs_err::read_to_string(&copy).unwrap(), "abc");
+        assert_eq!(fs_err::metadata(&copy).unwrap().modified().unwrap(), old);
+        assert!(!seeded.join("incremental").exists());
+        assert!(seeded.join("deps/libburn-1234.rlib").exists());
+        assert!(!seeded.join("deps/train_run-1234").exists());
+    }
+}
