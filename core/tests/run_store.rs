@@ -24,6 +24,7 @@ fn environment() -> Environment {
         cargo_lock_sha256: ContentHash::of_bytes(b"Cargo.lock"),
         backend: "tch".into(),
         backend_version: "libtorch 2.9.0".into(),
+        world_size: 1,
         cpu_model: "test cpu".into(),
         gpu_model: None,
         threads: 2,

@@ -14,6 +14,7 @@ use dialekt_core::manifest::{BuildOptions, Manifest, build, default_cache_path};
 use dialekt_core::store::{NewRun, RunDir, RunStore};
 
 use crate::commands::config::ExperimentArgs;
+use crate::distributed::GangConfig;
 use crate::progress::ByteProgress;
 
 /// Everything a run is derived from, before anything is written.
@@ -183,6 +184,12 @@ pub fn environment(backend: BackendName) -> Environment {
             .unwrap_or(dialekt_core::ContentHash([0; 32])),
         backend: name.to_owned(),
         backend_version: version,
+        // The launcher's word (torchrun, srun, --nproc-per-node); a malformed one is
+        // reported when the gang is joined.
+        world_size: GangConfig::from_env(|name| std::env::var(name).ok())
+            .ok()
+            .flatten()
+            .map_or(1, |gang| gang.world_size),
         cpu_model: cpu_model(),
         gpu_model: None,
         threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),

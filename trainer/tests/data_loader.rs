@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use data_common::demo_coral;
 use dialekt_trainer::data::prepare::{PrepareOptions, prepare};
-use dialekt_trainer::data::{Batch, DatasetIndex, Loader, LoaderConfig, PlanConfig, ReaderState};
+use dialekt_trainer::data::{
+    Batch, DatasetIndex, Loader, LoaderConfig, PlanConfig, ReaderState, Shard, Slot,
+};
 
 /// Small buckets so the 23 demo utterances (2–6 s) form several batches.
 fn config(seed: u64) -> LoaderConfig {
@@ -194,4 +196,38 @@ fn evaluation_order_is_file_order_without_shuffles() {
     cfg.seed = 99;
     let b = drain(&mut Loader::new(index, cfg).unwrap());
     assert_eq!(sources(&a), sources(&b));
+}
+
+/// The ranks of a gang, each decoding only its share, together see the one stream a
+/// single process sees — every batch once, at the same position — and end in the same
+/// reader state.
+#[test]
+fn ranks_split_the_stream_between_them_and_agree_on_the_state() {
+    let (_dir, index) = prepared_demo();
+    let whole = drain(&mut Loader::new(Arc::clone(&index), config(5)).unwrap());
+    for world_size in [2, 3] {
+        let mut seen: Vec<Option<Batch>> = (0..whole.len()).map(|_| None).collect();
+        let mut states = Vec::new();
+        for rank in 0..world_size {
+            let mut loader = Loader::new(Arc::clone(&index), config(5))
+                .unwrap()
+                .sharded(Shard { rank, world_size });
+            let mut position = 0;
+            while let Some(slot) = loader.next_slot() {
+                match slot.unwrap() {
+                    Slot::Mine(batch) => {
+                        assert_eq!(position % world_size, rank);
+                        assert!(seen[position].replace(batch).is_none());
+                    }
+                    Slot::Others => assert_ne!(position % world_size, rank),
+                }
+                position += 1;
+            }
+            assert_eq!(position, whole.len());
+            states.push(loader.state().clone());
+        }
+        let seen: Vec<Batch> = seen.into_iter().map(Option::unwrap).collect();
+        assert_eq!(sources(&seen), sources(&whole));
+        assert!(states.windows(2).all(|w| w[0] == w[1]));
+    }
 }

@@ -147,8 +147,8 @@ fn two_optimizer_steps_equal_fairseq2_and_torch_adamw() {
                 &arch,
                 &mut optimizer,
                 &batches,
-                &[],
                 fixture.lr,
+                None,
                 None,
             )
             .unwrap();

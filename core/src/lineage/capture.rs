@@ -116,25 +116,7 @@ pub fn cpu_model() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn commit_all(repo: &Repository, message: &str) {
-        let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.write().unwrap();
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("t", "t@example.com").unwrap();
-        let parents: Vec<_> = repo
-            .head()
-            .ok()
-            .and_then(|h| h.peel_to_commit().ok())
-            .into_iter()
-            .collect();
-        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .unwrap();
-    }
+    use crate::lineage::tests::commit_all;
 
     #[test]
     fn clean_dirty_and_untracked_states_are_told_apart() {

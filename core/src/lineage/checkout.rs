@@ -159,23 +159,10 @@ fn apply(path: &Path, patch: &[u8]) -> Result<(), git2::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lineage::tests::commit_all;
 
     fn write(path: &Path, text: &str) {
         crate::atomic::write_atomic(path, text.as_bytes()).unwrap();
-    }
-
-    fn commit_all(repo: &Repository, message: &str) -> Oid {
-        let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.write().unwrap();
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("t", "t@example.com").unwrap();
-        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .unwrap()
     }
 
     #[test]

@@ -107,6 +107,10 @@ pub struct Environment {
     /// Tensor backend (`tch`, `flex`, `cuda`) and its version (e.g. libtorch's).
     pub backend: String,
     pub backend_version: String,
+    /// Ranks of the data-parallel gang (1: one process). Hashed when above 1: a gang
+    /// sums its gradients in another order than one process, so its numbers differ.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub world_size: usize,
     /// Not hashed: recorded for reproduction reports.
     pub cpu_model: String,
     pub gpu_model: Option<String>,
@@ -114,14 +118,30 @@ pub struct Environment {
     pub os: String,
 }
 
+fn one() -> usize {
+    1
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
 impl Environment {
     /// The environment-lock hash: only the software that defines the computation.
     #[must_use]
     pub fn lock_hash(&self) -> ContentHash {
-        let text = format!(
+        let mut text = format!(
             "rustc {}\ntarget {}\ncargo-lock {}\nbackend {} {}\n",
             self.rustc, self.target, self.cargo_lock_sha256, self.backend, self.backend_version
         );
+        // Absent for one process, so single-process ids stay what they always were.
+        if self.world_size > 1 {
+            text.push_str(&format!("world-size {}\n", self.world_size));
+        }
         ContentHash::tagged("dialekt/environment/v1", text.as_bytes())
     }
 }
@@ -246,6 +266,37 @@ impl RunRecord {
 pub(crate) mod tests {
     use super::*;
 
+    #[test]
+    fn a_gang_has_another_lock_than_one_process_and_old_records_still_read() {
+        let alone = environment();
+        let gang = Environment {
+            world_size: 2,
+            ..environment()
+        };
+        assert_ne!(alone.lock_hash(), gang.lock_hash());
+        let mut json = serde_json::to_value(&alone).unwrap();
+        assert!(json.get("world_size").is_none());
+        json.as_object_mut().unwrap().remove("world_size");
+        let read: Environment = serde_json::from_value(json).unwrap();
+        assert_eq!(read.world_size, 1);
+    }
+
+    /// Commits every file of `repo`'s work tree (for tests of code capture).
+    #[cfg(feature = "fs")]
+    pub(crate) fn commit_all(repo: &git2::Repository, message: &str) -> git2::Oid {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap()
+    }
+
     pub(crate) fn environment() -> Environment {
         Environment {
             rustc: "rustc 1.95.0".into(),
@@ -253,6 +304,7 @@ pub(crate) mod tests {
             cargo_lock_sha256: ContentHash::of_bytes(b"lock"),
             backend: "tch".into(),
             backend_version: "2.9.0".into(),
+            world_size: 1,
             cpu_model: "AMD EPYC".into(),
             gpu_model: None,
             threads: 2,

@@ -47,23 +47,25 @@ impl CheckArgs {
             if nproc < 2 {
                 bail!("--nproc-per-node {nproc}: a gang needs at least 2 ranks");
             }
-            let args = [
-                "dist".into(),
-                "check".into(),
-                "--megabytes".into(),
-                self.megabytes.to_string(),
-            ];
-            return match launch::run_local(&args, nproc).context("spawning the local ranks")? {
-                Ended::Completed => Ok(ExitCode::SUCCESS),
-                Ended::Failed { rank, status } => {
-                    bail!("rank {rank} of {nproc} failed ({status}); the other ranks were stopped")
-                }
-            };
+            return spawn_local_ranks(&launch::rank_args(), nproc);
         }
         let config = GangConfig::from_env(|name| std::env::var(name).ok())?.context(
             "not launched as a gang: WORLD_SIZE is unset or 1 (torchrun, srun and blaunch wrappers set it; or pass --nproc-per-node)",
         )?;
         check(config, self.megabytes)
+    }
+}
+
+/// Runs `args` as `nproc` local ranks of a gang; fails naming the first rank that did.
+///
+/// # Errors
+/// The ranks cannot be started, or one failed (the others are then stopped).
+pub fn spawn_local_ranks(args: &[String], nproc: usize) -> anyhow::Result<ExitCode> {
+    match launch::run_local(args, nproc).context("spawning the local ranks")? {
+        Ended::Completed => Ok(ExitCode::SUCCESS),
+        Ended::Failed { rank, status } => {
+            bail!("rank {rank} of {nproc} failed ({status}); the other ranks were stopped")
+        }
     }
 }
 

@@ -18,7 +18,9 @@ use dialekt_core::store::RunDir;
 use serde::Serialize;
 
 use crate::commands::config::ExperimentArgs;
+use crate::commands::dist::spawn_local_ranks;
 use crate::commands::eval::{EvalOptions, evaluate_run};
+use crate::distributed::{self, Collective};
 use crate::model::ArchConfig;
 use crate::model::backend::{Accelerator, Backend};
 use crate::recording::{PlannedRun, environment, timestamp};
@@ -38,6 +40,11 @@ pub struct RunArgs {
     /// Stop (with a checkpoint) once this many steps are done; the same command resumes.
     #[arg(long, value_name = "STEPS")]
     pub stop_after: Option<u64>,
+    /// Train data-parallel on N local ranks (as torchrun's --nproc-per-node), each with
+    /// `grad_accumulation.num_batches` micro-batches per step. Ranks started by torchrun,
+    /// srun or blaunch are recognised from RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT.
+    #[arg(long, value_name = "N")]
+    pub nproc_per_node: Option<usize>,
 }
 
 /// `origin.json`: where the run's starting weights and tokenizer came from.
@@ -53,6 +60,12 @@ impl RunArgs {
     /// Config problems (all listed), missing data/checkpoint/tokenizer (with how to get
     /// them), and training errors (the attempt is recorded as failed).
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if let Some(nproc) = self.nproc_per_node.filter(|&n| n > 1) {
+            return spawn_local_ranks(&distributed::launch::rank_args(), nproc);
+        }
+        let gang = distributed::join_from_env()?;
+        let gang = gang.as_deref();
+        let writer = gang.is_none_or(|g| g.rank() == 0);
         let (resolved, root) = self.input.resolve_with_root()?;
         let experiment = &resolved.experiment;
         let problems = experiment.problems();
@@ -69,8 +82,25 @@ impl RunArgs {
             .with_context(|| format!("cannot start {}", self.input.experiment.display()))?;
         let planned = PlannedRun::from_resolved(resolved, root, &self.input.experiment)?;
         let (experiment, root) = (&planned.resolved.experiment, &planned.project_root);
-        let (run, existed) = planned.create()?;
-        let mut out = std::io::stdout().lock();
+        // Rank 0 creates the run directory; the other ranks open it once it exists.
+        let created = if writer {
+            Some(planned.create()?)
+        } else {
+            None
+        };
+        if let Some(gang) = gang {
+            gang.barrier()?;
+        }
+        let (run, existed) = match created {
+            Some(created) => created,
+            None => (
+                planned
+                    .store()
+                    .resolve(&planned.record.run_id.to_string())?,
+                true,
+            ),
+        };
+        let mut out = Output::new(writer);
         let record = run.record()?;
         if record
             .attempts
@@ -84,8 +114,7 @@ impl RunArgs {
                 run.path.display()
             )?;
             writeln!(out, "  see `trainer runs show {}`", run.id.short())?;
-            drop(out);
-            if let Some(split) = &self.eval {
+            if let Some(split) = self.eval.as_ref().filter(|_| writer) {
                 self.evaluate(&run, root, split)?;
             }
             return Ok(ExitCode::SUCCESS);
@@ -97,10 +126,9 @@ impl RunArgs {
             run.id.short(),
             run.path.display()
         )?;
-        drop(out);
 
-        let outcome = execute(experiment, root, &run, inputs, self.stop_after);
-        let mut out = std::io::stdout().lock();
+        let outcome = execute(experiment, root, &run, inputs, self.stop_after, gang);
+        let mut out = Output::new(writer);
         match outcome {
             Ok(Outcome::Completed { step, dev }) => {
                 write!(out, "completed run {} after {step} steps", run.id.short())?;
@@ -127,8 +155,7 @@ impl RunArgs {
             }
             Err(error) => return Err(error.context(format!("run {}", run.id.short()))),
         }
-        drop(out);
-        if let Some(split) = &self.eval {
+        if let Some(split) = self.eval.as_ref().filter(|_| writer) {
             self.evaluate(&run, root, split)?;
         }
         Ok(ExitCode::SUCCESS)
@@ -136,6 +163,32 @@ impl RunArgs {
 
     fn evaluate(&self, run: &RunDir, root: &Path, split: &str) -> anyhow::Result<()> {
         evaluate_run(run, root, &EvalOptions::for_split(split))
+    }
+}
+
+/// Standard output for the run's story: rank 0's (or the only process's); the other
+/// ranks of a gang keep quiet rather than print every line `n` times.
+struct Output {
+    shown: bool,
+}
+
+impl Output {
+    fn new(shown: bool) -> Self {
+        Self { shown }
+    }
+}
+
+impl std::io::Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.shown {
+            std::io::stdout().lock().write(buf)
+        } else {
+            Ok(buf.len())
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().lock().flush()
     }
 }
 
@@ -188,7 +241,8 @@ impl Inputs {
 
 /// Trains `run` (created for `experiment`) as one recorded attempt: builds the model,
 /// writes `origin.json`, and runs the session; the attempt's end is recorded whatever
-/// happens. Shared by `trainer run` and `trainer reproduce`.
+/// happens. Shared by `trainer run` and `trainer reproduce`. In a gang, only rank 0
+/// writes (origin, attempts); every rank trains.
 ///
 /// # Errors
 /// Model, data and training errors (the attempt is then recorded as failed).
@@ -198,7 +252,9 @@ pub fn execute(
     run: &RunDir,
     inputs: Inputs,
     stop_after: Option<u64>,
+    gang: Option<&dyn Collective>,
 ) -> anyhow::Result<Outcome> {
+    let writer = gang.is_none_or(|g| g.rank() == 0);
     let Inputs {
         model_plan,
         tokenizer,
@@ -206,24 +262,28 @@ pub fn execute(
     } = inputs;
     let device = device(experiment)?;
     let (model, model_origin) = model_plan.build(&device, experiment.seed)?;
-    write_json_atomic(
-        &run.file("origin.json"),
-        &Origin {
-            model: &model_origin,
-            tokenizer: &tokenizer_origin,
-            arch: &model_plan.arch,
-        },
-    )?;
     let origin_sha256 = match &model_origin {
         ModelOrigin::Checkpoint { sha256, .. } => Some(*sha256),
         ModelOrigin::Scratch { .. } => None,
     };
-    run.update_record(|r| r.parent_checkpoint_sha256 = origin_sha256)?;
     let precision = precision_note(experiment);
-    if let Some(note) = &precision {
-        eprintln!("warning: {note}");
-    }
-    let attempt = start_attempt(run, experiment.backend.name, precision)?;
+    let attempt = if writer {
+        write_json_atomic(
+            &run.file("origin.json"),
+            &Origin {
+                model: &model_origin,
+                tokenizer: &tokenizer_origin,
+                arch: &model_plan.arch,
+            },
+        )?;
+        run.update_record(|r| r.parent_checkpoint_sha256 = origin_sha256)?;
+        if let Some(note) = &precision {
+            eprintln!("warning: {note}");
+        }
+        Some(start_attempt(run, experiment.backend.name, precision)?)
+    } else {
+        None
+    };
 
     let data_root = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
     let train_split = experiment.dataset.train_split.as_deref().unwrap_or("train");
@@ -257,6 +317,7 @@ pub fn execute(
         interrupt,
         stop_after,
         origin_sha256,
+        gang,
     };
     let outcome = session.train(model);
     let (status, note) = match &outcome {
@@ -264,7 +325,9 @@ pub fn execute(
         Ok(Outcome::Interrupted { .. }) => (AttemptStatus::Interrupted, None),
         Err(error) => (AttemptStatus::Failed, Some(format!("{error:#}"))),
     };
-    end_attempt(run, attempt, status, note)?;
+    if let Some(attempt) = attempt {
+        end_attempt(run, attempt, status, note)?;
+    }
     outcome
 }
 

@@ -6,6 +6,12 @@
 //! [`crate::data::plan`]), so restoring recomputes the plan and skips the consumed
 //! batches without reading any audio. The prefetch thread may run ahead; the state
 //! counts what the caller has *received*, never what was prefetched.
+//!
+//! In data-parallel training every rank walks the same batch stream and decodes only its
+//! share ([`Shard`]): the batch at position `i` (counted from where the loader started,
+//! always a step boundary) belongs to rank `i mod world_size`. So an optimizer step's
+//! `world_size × k` batches are exactly those one process with `world_size × k`
+//! micro-batches would take, and every rank's reader state is the same.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -67,6 +73,45 @@ pub struct ReaderState {
     pub config_fingerprint: String,
 }
 
+/// Which batches of the stream a rank of a data-parallel gang decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub rank: usize,
+    pub world_size: usize,
+}
+
+impl Shard {
+    /// The whole stream (one process).
+    pub const ALL: Self = Self {
+        rank: 0,
+        world_size: 1,
+    };
+
+    /// Whether the batch at `position` (counted from the loader's start) is this rank's.
+    #[must_use]
+    pub fn owns(&self, position: usize) -> bool {
+        position % self.world_size.max(1) == self.rank
+    }
+}
+
+/// One position of the batch stream: a batch of this rank's, or one another rank decodes.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a batch's header is moved once per batch; its audio is on the heap"
+)]
+pub enum Slot {
+    Mine(Batch),
+    Others,
+}
+
+/// A planned position as the prefetch thread sends it.
+#[derive(Debug)]
+enum Planned {
+    Loaded(Batch),
+    Skipped { epoch: u64, index_in_epoch: usize },
+}
+
 /// Streams batches of one split.
 #[derive(Debug)]
 pub struct Loader {
@@ -74,12 +119,13 @@ pub struct Loader {
     config: LoaderConfig,
     buckets: Arc<Vec<BucketSize>>,
     state: ReaderState,
+    shard: Shard,
     worker: Option<Worker>,
 }
 
 #[derive(Debug)]
 struct Worker {
-    receiver: Receiver<Result<Batch, Error>>,
+    receiver: Receiver<Result<Planned, Error>>,
     /// Dropping the sender side of this channel tells the thread to stop.
     stop: Option<Sender<()>>,
     handle: Option<JoinHandle<()>>,
@@ -119,8 +165,17 @@ impl Loader {
             config,
             buckets: Arc::new(buckets),
             state,
+            shard: Shard::ALL,
             worker: None,
         })
+    }
+
+    /// Decodes only `shard`'s batches from now on (see the module docs).
+    #[must_use]
+    pub fn sharded(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self.worker = None;
+        self
     }
 
     /// The bucket sizes in use.
@@ -165,15 +220,37 @@ impl Loader {
     /// # Errors
     /// Whatever reading or decoding failed with (naming the part file).
     pub fn next_batch(&mut self) -> Option<Result<Batch, Error>> {
+        loop {
+            match self.next_slot()? {
+                Ok(Slot::Mine(batch)) => return Some(Ok(batch)),
+                Ok(Slot::Others) => {}
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
+
+    /// The next position of the stream, decoded if it is this rank's; `None` when the
+    /// configured epochs are done.
+    ///
+    /// # Errors
+    /// As [`Loader::next_batch`].
+    pub fn next_slot(&mut self) -> Option<Result<Slot, Error>> {
         if self.worker.is_none() {
             self.worker = Some(self.spawn_worker());
         }
         let received = self.worker.as_ref()?.receiver.recv().ok()?;
-        if let Ok(batch) = &received {
-            self.state.epoch = batch.epoch;
-            self.state.batches_consumed = batch.index_in_epoch + 1;
-        }
-        Some(received)
+        Some(received.map(|planned| {
+            let (epoch, index, slot) = match planned {
+                Planned::Loaded(batch) => (batch.epoch, batch.index_in_epoch, Slot::Mine(batch)),
+                Planned::Skipped {
+                    epoch,
+                    index_in_epoch,
+                } => (epoch, index_in_epoch, Slot::Others),
+            };
+            self.state.epoch = epoch;
+            self.state.batches_consumed = index + 1;
+            slot
+        }))
     }
 
     fn spawn_worker(&self) -> Worker {
@@ -183,9 +260,10 @@ impl Loader {
         let config = self.config.clone();
         let buckets = Arc::clone(&self.buckets);
         let start = self.state.clone();
+        let shard = self.shard;
         let handle = std::thread::Builder::new()
             .name("dialekt-prefetch".into())
-            .spawn(move || produce(&index, &config, &buckets, &start, &sender, &stopped))
+            .spawn(move || produce(&index, &config, &buckets, &start, shard, &sender, &stopped))
             .ok();
         if handle.is_none() {
             // Spawning failed: report it through the channel on first read.
@@ -207,18 +285,21 @@ impl Loader {
     }
 }
 
-/// The prefetch thread: plans epochs from `start` on and sends decoded batches
-/// until the epochs run out, the consumer goes away, or a stop is signalled.
+/// The prefetch thread: plans epochs from `start` on and sends the shard's decoded
+/// batches (and markers for the others') until the epochs run out, the consumer goes
+/// away, or a stop is signalled.
 fn produce(
     index: &DatasetIndex,
     config: &LoaderConfig,
     buckets: &[BucketSize],
     start: &ReaderState,
-    sender: &Sender<Result<Batch, Error>>,
+    shard: Shard,
+    sender: &Sender<Result<Planned, Error>>,
     stopped: &Receiver<()>,
 ) {
     let mut epoch = start.epoch;
     let mut skip = start.batches_consumed;
+    let mut position = 0usize;
     loop {
         if config.epochs.is_some_and(|n| epoch >= n) {
             return;
@@ -235,7 +316,15 @@ fn produce(
             if stopped.try_recv() == Err(TryRecvError::Disconnected) {
                 return;
             }
-            let batch = load_batch(index, members, config.normalize_audio, epoch, i);
+            let batch = if shard.owns(position) {
+                load_batch(index, members, config.normalize_audio, epoch, i).map(Planned::Loaded)
+            } else {
+                Ok(Planned::Skipped {
+                    epoch,
+                    index_in_epoch: i,
+                })
+            };
+            position += 1;
             let failed = batch.is_err();
             crossbeam_channel::select! {
                 send(sender, batch) -> sent => if sent.is_err() { return },

@@ -36,6 +36,6 @@ pub mod writer;
 pub use batch::Batch;
 pub use error::{AudioError, Error};
 pub use index::DatasetIndex;
-pub use loader::{Loader, LoaderConfig, ReaderState};
+pub use loader::{Loader, LoaderConfig, ReaderState, Shard, Slot};
 pub use plan::PlanConfig;
 pub use prepare::{PrepareOptions, PrepareSummary, prepare};

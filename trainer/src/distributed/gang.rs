@@ -193,6 +193,28 @@ impl Drop for Gang {
     }
 }
 
+impl super::Collective for Gang {
+    fn rank(&self) -> usize {
+        self.config.rank
+    }
+
+    fn world_size(&self) -> usize {
+        self.config.world_size
+    }
+
+    fn all_reduce_sum_f32(&self, values: &mut [f32]) -> Result<(), GangError> {
+        Gang::all_reduce_sum_f32(self, values)
+    }
+
+    fn all_reduce_sum_f64(&self, values: &mut [f64]) -> Result<(), GangError> {
+        Gang::all_reduce_sum_f64(self, values)
+    }
+
+    fn barrier(&self) -> Result<(), GangError> {
+        Gang::barrier(self)
+    }
+}
+
 /// The NUL-terminated message the shim wrote into `buffer`.
 fn message(buffer: &[c_char]) -> String {
     let bytes: Vec<u8> = buffer

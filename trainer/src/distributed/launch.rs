@@ -16,6 +16,27 @@ pub enum Ended {
     Failed { rank: usize, status: String },
 }
 
+/// This process's arguments without its `--nproc-per-node`: the command line of each
+/// rank it spawns.
+#[must_use]
+pub fn rank_args() -> Vec<String> {
+    without_nproc_flag(std::env::args().skip(1))
+}
+
+/// `args` less `--nproc-per-node N` (or `--nproc-per-node=N`).
+fn without_nproc_flag(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--nproc-per-node" {
+            args.next();
+        } else if !arg.starts_with("--nproc-per-node=") {
+            kept.push(arg);
+        }
+    }
+    kept
+}
+
 /// Runs `command` (this trainer's arguments, without `--nproc-per-node`) as `nproc`
 /// local ranks and waits for them.
 ///
@@ -92,4 +113,22 @@ fn describe(status: ExitStatus) -> String {
 fn free_port() -> std::io::Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
     Ok(listener.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spawned_ranks_get_the_command_line_without_the_spawn_flag() {
+        let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            without_nproc_flag(args("run e.yaml --nproc-per-node 4 --set a=1").into_iter()),
+            args("run e.yaml --set a=1")
+        );
+        assert_eq!(
+            without_nproc_flag(args("run --nproc-per-node=2 e.yaml").into_iter()),
+            args("run e.yaml")
+        );
+    }
 }

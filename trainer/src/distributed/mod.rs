@@ -13,7 +13,31 @@ mod config;
 #[cfg(feature = "distributed")]
 mod gang;
 pub mod launch;
+mod sync;
 
 pub use config::{GangConfig, GangError};
 #[cfg(feature = "distributed")]
 pub use gang::Gang;
+pub use sync::{BUCKET_ELEMENTS, Collective, all_reduce_gradients};
+
+/// Joins the gang the launcher's environment describes; `None` for a single process.
+///
+/// # Errors
+/// A malformed launch environment, a gang that does not form, or a trainer built
+/// without the `distributed` feature asked to join one.
+pub fn join_from_env() -> Result<Option<Box<dyn Collective>>, GangError> {
+    let Some(config) = GangConfig::from_env(|name| std::env::var(name).ok())? else {
+        return Ok(None);
+    };
+    join(config)
+}
+
+#[cfg(feature = "distributed")]
+fn join(config: GangConfig) -> Result<Option<Box<dyn Collective>>, GangError> {
+    Ok(Some(Box::new(Gang::join(config)?)))
+}
+
+#[cfg(not(feature = "distributed"))]
+fn join(_config: GangConfig) -> Result<Option<Box<dyn Collective>>, GangError> {
+    Err(GangError::NotBuilt)
+}

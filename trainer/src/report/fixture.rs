@@ -151,6 +151,7 @@ fn record(experiment: &Experiment, manifest: &Manifest, name: &str, r: usize) ->
         cargo_lock_sha256: ContentHash::of_bytes(b"Cargo.lock"),
         backend: "tch".into(),
         backend_version: "libtorch 2.9.0".into(),
+        world_size: 1,
         cpu_model: "fixture cpu".into(),
         gpu_model: None,
         threads: 2,

@@ -8,6 +8,13 @@
 //! checkpointed exactly. So a run killed at any point and resumed from its last
 //! checkpoint computes the same weights, bit for bit, as one that never stopped (on a
 //! backend whose kernels are deterministic, as the CPU ones are).
+//!
+//! Data-parallel ([`Session::gang`]): every rank runs this loop on its shard of each
+//! step's micro-batches (see [`crate::data::loader`]); random decisions are drawn per
+//! micro-batch from its position in the step, not per rank, so a gang of `n` ranks with
+//! `k` micro-batches each computes what one process with `n·k` would. Rank 0 alone
+//! writes metrics and checkpoints, and validates; the reader state it checkpoints is
+//! every rank's, since all ranks walk the same stream.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +31,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng as _, SeedableRng as _};
 
-use crate::data::{DatasetIndex, Loader};
+use crate::data::{DatasetIndex, Loader, Shard, Slot};
+use crate::distributed::Collective;
 use crate::model::{ArchConfig, Wav2Vec2Asr};
 use crate::train::checkpoint::{self, CheckpointContents, Scores, TrainerState};
 use crate::train::evaluate::evaluate;
@@ -51,6 +59,8 @@ pub struct Session<'a> {
     pub stop_after: Option<u64>,
     /// Content hash of the starting weights (the first checkpoint's parent).
     pub origin_sha256: Option<ContentHash>,
+    /// The data-parallel gang this process trains in (`None`: alone).
+    pub gang: Option<&'a dyn Collective>,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -90,7 +100,7 @@ impl Session<'_> {
         let regime = &experiment.regime;
         let mut model = model.with_stochastic_layers(true);
         let mut optimizer = adamw(experiment);
-        let mut loader = train_loader(experiment, Arc::clone(&self.train))?;
+        let mut loader = train_loader(experiment, Arc::clone(&self.train))?.sharded(self.shard());
         let mut progress = Progress {
             step: 0,
             window: Window::default(),
@@ -105,7 +115,12 @@ impl Session<'_> {
             loader
                 .restore(state.reader.clone())
                 .with_context(|| format!("resuming from {}", saved.dir.display()))?;
-            if let Some(discarded) = self.run.rewind_metrics(&state.metrics)? {
+            let rewound = if self.writes() {
+                self.run.rewind_metrics(&state.metrics)?
+            } else {
+                None
+            };
+            if let Some(discarded) = rewound {
                 eprintln!(
                     "note: metrics logged after step {} by the interrupted attempt moved to {}",
                     state.step,
@@ -129,16 +144,20 @@ impl Session<'_> {
             &experiment.lr_scheduler,
             regime.num_steps,
         );
-        let bar = progress_bar(regime.num_steps, progress.step);
+        let bar = progress_bar(regime.num_steps, progress.step, self.writes());
         let started = Instant::now();
         let mut window_started = Instant::now();
         let mut trainable = None;
         let mut dev = None;
         while progress.step < regime.num_steps {
-            let stopping = self.interrupt.load(Ordering::SeqCst)
+            let mut stopping = self.interrupt.load(Ordering::SeqCst)
                 || self.stop_after.is_some_and(|s| progress.step >= s);
+            if let Some(gang) = self.gang {
+                // An interrupt reaches ranks at different moments: stop together.
+                stopping = gang.any(stopping)?;
+            }
             if stopping {
-                if progress.last_checkpoint < progress.step {
+                if progress.last_checkpoint < progress.step && self.writes() {
                     self.checkpoint(&model, &optimizer, &loader, &mut progress, None)?;
                 }
                 bar.finish_and_clear();
@@ -163,6 +182,9 @@ impl Session<'_> {
                 stats.loss_sum / stats.utterances.max(1) as f64 / std::f64::consts::LN_2
             ));
             let last = step == regime.num_steps;
+            if !self.writes() {
+                continue;
+            }
             if step.is_multiple_of(regime.publish_metrics_every_n_steps) || last {
                 let window = std::mem::take(&mut progress.window);
                 self.run.append_metrics(
@@ -192,7 +214,20 @@ impl Session<'_> {
         })
     }
 
-    /// One optimizer step: gather the micro-batches, seed the step's random streams, update.
+    /// Whether this process writes the run's files (rank 0 of a gang, or alone).
+    fn writes(&self) -> bool {
+        self.gang.is_none_or(|gang| gang.rank() == 0)
+    }
+
+    fn shard(&self) -> Shard {
+        self.gang.map_or(Shard::ALL, |gang| Shard {
+            rank: gang.rank(),
+            world_size: gang.world_size(),
+        })
+    }
+
+    /// One optimizer step: this rank's micro-batches of the step, each with the random
+    /// decisions of its position in the step; then the update.
     fn step(
         &self,
         model: Wav2Vec2Asr,
@@ -202,39 +237,44 @@ impl Session<'_> {
         lr: f64,
     ) -> anyhow::Result<(Wav2Vec2Asr, StepStats)> {
         let experiment = self.experiment;
-        let micro_batches = experiment.trainer.grad_accumulation.num_batches;
+        let per_rank = experiment.trainer.grad_accumulation.num_batches;
+        let positions = per_rank * self.shard().world_size as u64;
+        let training = model.encoder.is_training(&self.device);
+        let device_seed = step_seed(experiment.seed, step, STREAM_DEVICE);
+        let mut layer_drop_rng =
+            ChaCha8Rng::seed_from_u64(step_seed(experiment.seed, step, STREAM_LAYER_DROP));
+        let layers = self.arch.num_encoder_layers;
         let mut batches = Vec::new();
-        for _ in 0..micro_batches {
-            let batch = loader
-                .next_batch()
+        for position in 0..positions {
+            // Drawn for every position, whichever rank holds it, in order.
+            let layer_drop = if training {
+                let uniforms: Vec<f64> = (0..layers)
+                    .map(|_| unit_interval(&mut layer_drop_rng))
+                    .collect();
+                model.encoder.layer_drop_decisions(&uniforms)
+            } else {
+                Vec::new()
+            };
+            let slot = loader
+                .next_slot()
                 .context("the training data ended (the loader repeats forever; this is a bug)")?
                 .context("reading training data")?;
-            let targets = batch.texts.iter().map(|t| self.targets.ids(t)).collect();
-            batches.push(MicroBatch::new(batch, targets, &self.device));
+            if let Slot::Mine(batch) = slot {
+                let targets = batch.texts.iter().map(|t| self.targets.ids(t)).collect();
+                let mut micro_batch = MicroBatch::new(batch, targets, &self.device);
+                micro_batch.layer_drop = layer_drop;
+                micro_batch.device_seed = Some(step_seed(device_seed, position, 0));
+                batches.push(micro_batch);
+            }
         }
-        self.device
-            .seed(step_seed(experiment.seed, step, STREAM_DEVICE));
-        let dropped = if model.encoder.is_training(&self.device) {
-            let mut rng =
-                ChaCha8Rng::seed_from_u64(step_seed(experiment.seed, step, STREAM_LAYER_DROP));
-            let layers = self.arch.num_encoder_layers;
-            (0..batches.len())
-                .map(|_| {
-                    let uniforms: Vec<f64> = (0..layers).map(|_| unit_interval(&mut rng)).collect();
-                    model.encoder.layer_drop_decisions(&uniforms)
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
         let (model, stats) = optimizer_step(
             model,
             &self.arch,
             optimizer,
             &batches,
-            &dropped,
             lr,
             experiment.trainer.max_grad_norm,
+            self.gang,
         )?;
         if !stats.loss_sum.is_finite() || !stats.grad_norm.is_finite() {
             bail!(
@@ -345,8 +385,13 @@ fn unit_interval(rng: &mut ChaCha8Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn progress_bar(num_steps: u64, start: u64) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(num_steps), ProgressDrawTarget::stderr());
+fn progress_bar(num_steps: u64, start: u64, shown: bool) -> ProgressBar {
+    let target = if shown {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(num_steps), target);
     let style =
         ProgressStyle::with_template("step {pos}/{len} [{bar:30}] {msg}  {per_sec}  eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())

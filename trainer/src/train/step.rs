@@ -3,12 +3,17 @@
 //! up, and only then scaled by `1 / Σ utterances` of the whole step, so the update follows
 //! the per-utterance mean loss however the step was split into micro-batches. Then the
 //! global gradient norm is measured (and clipped by, if configured) and AdamW steps.
+//!
+//! Data-parallel: each rank back-propagates its own micro-batches, then the gradient sums
+//! and the step's counts are summed over the gang before the same normalisation, so every
+//! rank applies the same update as one process holding all the micro-batches would.
 
 use burn::module::Module as _;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::data::Batch;
+use crate::distributed::{Collective, GangError, all_reduce_gradients};
 use crate::model::ctc::ctc_loss;
 use crate::model::{ArchConfig, AudioBatch, ModelError, Wav2Vec2Asr};
 use crate::train::grads;
@@ -20,6 +25,10 @@ pub struct MicroBatch {
     pub targets: Vec<Vec<u32>>,
     /// Samples including padding (fairseq2's `num_elements` counts the padded tensor).
     pub padded_samples: usize,
+    /// LayerDrop's decision per encoder layer (empty: no layer dropped).
+    pub layer_drop: Vec<bool>,
+    /// Seeds the device's generator (dropout) before the forward pass, when set.
+    pub device_seed: Option<u64>,
 }
 
 impl MicroBatch {
@@ -36,6 +45,8 @@ impl MicroBatch {
             },
             targets,
             padded_samples,
+            layer_drop: Vec::new(),
+            device_seed: None,
         }
     }
 
@@ -65,17 +76,27 @@ pub struct StepStats {
     pub padded_samples: usize,
 }
 
-/// Forward and backward over `batches`; returns the gradients already normalised per
-/// utterance. `dropped[i]` are micro-batch `i`'s LayerDrop decisions (empty: none).
+/// Why a step could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("summing the step over the gang: {0}")]
+    Gang(#[from] GangError),
+}
+
+/// Forward and backward over `batches` (each with its own random decisions); returns the
+/// gradients summed over the gang (if any) and normalised per utterance of the whole
+/// step.
 ///
 /// # Errors
-/// [`ModelError::TooShort`] when an utterance yields no frame.
+/// [`ModelError::TooShort`] when an utterance yields no frame; a failed collective.
 pub fn normalized_gradients(
     model: &Wav2Vec2Asr,
     arch: &ArchConfig,
     batches: &[MicroBatch],
-    dropped: &[Vec<bool>],
-) -> Result<(GradientsParams, StepStats), ModelError> {
+    gang: Option<&dyn Collective>,
+) -> Result<(GradientsParams, StepStats), StepError> {
     let mut accumulator = GradientsAccumulator::new();
     let mut stats = StepStats {
         loss_sum: 0.0,
@@ -85,9 +106,11 @@ pub fn normalized_gradients(
         audio_samples: 0,
         padded_samples: 0,
     };
-    for (i, batch) in batches.iter().enumerate() {
-        let layers = dropped.get(i).map_or(&[][..], Vec::as_slice);
-        let output = model.forward_with_layer_drop(arch, &batch.audio, layers)?;
+    for batch in batches {
+        if let Some(seed) = batch.device_seed {
+            batch.audio.waveforms.device().seed(seed);
+        }
+        let output = model.forward_with_layer_drop(arch, &batch.audio, &batch.layer_drop)?;
         let loss = ctc_loss(output.logits, &output.frame_lengths, &batch.targets);
         stats.loss_sum += loss
             .loss
@@ -102,6 +125,10 @@ pub fn normalized_gradients(
         accumulator.accumulate(model, grads);
     }
     let mut grads = accumulator.grads();
+    if let Some(gang) = gang {
+        all_reduce_gradients(model, &mut grads, gang)?;
+        stats = sum_over(gang, stats)?;
+    }
     if stats.utterances > 0 {
         grads::scale(model, &mut grads, 1.0 / stats.utterances as f64);
     }
@@ -109,21 +136,54 @@ pub fn normalized_gradients(
     Ok((grads, stats))
 }
 
-/// A whole optimizer step: gradients, norm, optional clipping, AdamW at `lr`.
+/// The step's counts and loss summed over the gang.
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "counts far below 2^52 round-trip through f64 exactly"
+)]
+fn sum_over(gang: &dyn Collective, stats: StepStats) -> Result<StepStats, GangError> {
+    let mut totals = [
+        stats.loss_sum,
+        stats.utterances as f64,
+        stats.infeasible as f64,
+        stats.audio_samples as f64,
+        stats.padded_samples as f64,
+    ];
+    gang.all_reduce_sum_f64(&mut totals)?;
+    let [
+        loss_sum,
+        utterances,
+        infeasible,
+        audio_samples,
+        padded_samples,
+    ] = totals;
+    Ok(StepStats {
+        loss_sum,
+        utterances: utterances as usize,
+        infeasible: infeasible as usize,
+        grad_norm: stats.grad_norm,
+        audio_samples: audio_samples as usize,
+        padded_samples: padded_samples as usize,
+    })
+}
+
+/// A whole optimizer step: gradients (summed over the gang, if any), norm, optional
+/// clipping, AdamW at `lr`.
 ///
 /// # Errors
 /// As [`normalized_gradients`].
-#[allow(clippy::too_many_arguments)]
 pub fn optimizer_step(
     model: Wav2Vec2Asr,
     arch: &ArchConfig,
     optimizer: &mut ModuleOptimizer,
     batches: &[MicroBatch],
-    dropped: &[Vec<bool>],
     lr: f64,
     max_grad_norm: Option<f64>,
-) -> Result<(Wav2Vec2Asr, StepStats), ModelError> {
-    let (mut grads, stats) = normalized_gradients(&model, arch, batches, dropped)?;
+    gang: Option<&dyn Collective>,
+) -> Result<(Wav2Vec2Asr, StepStats), StepError> {
+    let (mut grads, stats) = normalized_gradients(&model, arch, batches, gang)?;
     if let Some(factor) = grads::clip_factor(stats.grad_norm, max_grad_norm) {
         grads::scale(&model, &mut grads, factor);
     }

@@ -285,7 +285,8 @@ pub fn lineage(props: &LineageProps) -> Html {
                 { row("Seed", text(record.seed.to_string())) }
                 { row("Parent", text(record.parent_run.map_or_else(|| "none (trained from its recorded origin)".to_owned(), |p| p.to_string()))) }
                 if let Some(attempt) = attempt {
-                    { row("Environment", text(format!("{} · {} {} · {} · {} threads · {}", attempt.environment.rustc, attempt.environment.backend, attempt.environment.backend_version, attempt.environment.gpu_model.clone().unwrap_or_else(|| attempt.environment.cpu_model.clone()), attempt.environment.threads, attempt.environment.os))) }
+                    { row("Environment", text(format!("{} · {} {} · {} · {} threads{} · {}", attempt.environment.rustc, attempt.environment.backend, attempt.environment.backend_version, attempt.environment.gpu_model.clone().unwrap_or_else(|| attempt.environment.cpu_model.clone()), attempt.environment.threads,
+                        if attempt.environment.world_size > 1 { format!(" × {} ranks", attempt.environment.world_size) } else { String::new() }, attempt.environment.os))) }
                 }
             </dl>
             if !report.data_counts.is_empty() {

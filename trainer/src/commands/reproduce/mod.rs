@@ -35,6 +35,7 @@ use dialekt_core::store::{
 };
 
 use crate::commands::run::{Inputs, execute};
+use crate::distributed::GangConfig;
 use crate::recording::{data_manifest, environment, store_project_root, timestamp};
 use crate::train::checkpoint::{self, SavedCheckpoint};
 
@@ -76,6 +77,11 @@ impl ReproduceArgs {
     /// # Errors
     /// An unknown run, differing inputs that were not allowed, training errors.
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if GangConfig::from_env(|name| std::env::var(name).ok())?.is_some() {
+            bail!(
+                "reproduce runs as one process: it cannot be launched as a data-parallel gang (WORLD_SIZE > 1) yet"
+            );
+        }
         let store = RunStore::new(&self.store);
         let original = store.resolve(&self.run)?;
         let record = original.record()?;
@@ -156,7 +162,7 @@ impl ReproduceArgs {
             self.steps
                 .map_or_else(String::new, |n| format!(" (up to step {n})"))
         );
-        execute(&experiment, &root, &scratch_run, inputs, self.steps)?;
+        execute(&experiment, &root, &scratch_run, inputs, self.steps, None)?;
 
         let window = Window {
             after: self.from_checkpoint.unwrap_or(0),
@@ -244,13 +250,21 @@ fn check_inputs(
     }
     let env = environment(experiment.backend.name);
     if env.lock_hash() != record.environment_lock_sha256 {
-        differences.push((
-            Input::Env,
-            vec![format!(
+        let recorded_world = record
+            .latest_attempt()
+            .map_or(1, |a| a.environment.world_size);
+        let line = if recorded_world == env.world_size {
+            format!(
                 "toolchain, Cargo.lock or backend differ (now {}, {} {})",
                 env.rustc, env.backend, env.backend_version
-            )],
-        ));
+            )
+        } else {
+            format!(
+                "the run trained data-parallel on {recorded_world} rank(s), this is {} (reproducing a data-parallel run is not supported yet)",
+                env.world_size
+            )
+        };
+        differences.push((Input::Env, vec![line]));
     }
     Ok((manifest, patch, differences))
 }
