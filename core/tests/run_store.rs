@@ -65,6 +65,7 @@ fn record(experiment: &Experiment, manifest: &Manifest) -> RunRecord {
             ended_at: None,
             status: AttemptStatus::Running,
             environment: env,
+            job: None,
             note: None,
         }],
         reproductions: Vec::new(),

@@ -35,6 +35,8 @@ pub enum Command {
     Eval(commands::eval::EvalArgs),
     /// Re-run a recorded run and verify it matches (metrics hash chain, weights).
     Reproduce(commands::reproduce::ReproduceArgs),
+    /// Submit an experiment, or a sweep over it, as a Slurm or LSF batch job.
+    Submit(commands::submit::SubmitArgs),
     /// Greedy CTC transcripts (and logits) of audio files.
     Transcribe(commands::transcribe::TranscribeArgs),
     /// The browser report of a run store: build a static folder, or serve it live.
@@ -63,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => args.run(),
         Command::Eval(args) => args.run(),
         Command::Reproduce(args) => args.run(),
+        Command::Submit(args) => args.run(),
         Command::Transcribe(args) => args.run(),
         Command::Report(command) => command.run(),
         Command::Runs(command) => command.run(),

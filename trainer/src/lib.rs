@@ -11,4 +11,5 @@ pub mod model;
 pub mod progress;
 pub mod recording;
 pub mod report;
+pub mod submit;
 pub mod train;

@@ -23,16 +23,26 @@ pub fn rows<'a>(runs: &'a [RunSummary], options: &TableOptions) -> Vec<&'a RunSu
     rows
 }
 
-/// The text a filter matches: id, experiment, status and commit, lowercased.
+/// The text a filter matches: id, experiment, status, commit and the scheduler job
+/// (`job 12345_2 sweep 12345`, so that `sweep 12345` shows a whole sweep), lowercased.
 fn haystack(run: &RunSummary) -> String {
+    let job = run.job.as_deref().map_or_else(String::new, |job| {
+        format!("job {job} sweep {}", sweep_of(job))
+    });
     format!(
-        "{} {} {} {}",
+        "{} {} {} {} {job}",
         run.id,
         run.experiment,
         status_name(run.status),
         run.commit.as_deref().unwrap_or_default()
     )
     .to_lowercase()
+}
+
+/// The job a sweep element belongs to: Slurm `12345_2` and LSF `12345[3]` → `12345`.
+#[must_use]
+pub fn sweep_of(job: &str) -> &str {
+    job.split(['_', '[']).next().unwrap_or(job)
 }
 
 #[must_use]
@@ -101,6 +111,7 @@ mod tests {
             dirty: false,
             parent: None,
             verdict: None,
+            job: None,
         }
     }
 
@@ -143,6 +154,28 @@ mod tests {
         assert_eq!(filter("0202"), 1, "id prefix");
         assert_eq!(filter("completed"), 2);
         assert_eq!(filter("nothing"), 0);
+    }
+
+    #[test]
+    fn a_sweep_filters_as_one_group() {
+        let mut runs = [run(1, "lr", None), run(2, "lr", None), run(3, "lr", None)];
+        runs[0].job = Some("41_0".into());
+        runs[1].job = Some("41_1".into());
+        runs[2].job = Some("7[1]".into());
+        let shown = |text: &str| {
+            rows(
+                &runs,
+                &TableOptions {
+                    filter: text.into(),
+                    ..TableOptions::default()
+                },
+            )
+            .len()
+        };
+        assert_eq!(shown("sweep 41"), 2);
+        assert_eq!(shown("sweep 7"), 1);
+        assert_eq!(shown("job 41_1"), 1);
+        assert_eq!(sweep_of("12345"), "12345");
     }
 
     #[test]

@@ -168,6 +168,10 @@ pub struct Attempt {
     pub status: AttemptStatus,
     /// The environment of this attempt (hardware may differ between attempts).
     pub environment: Environment,
+    /// The scheduler job (and array element) it ran in, e.g. Slurm `12345_2`, LSF
+    /// `12345[3]`: how `trainer runs list` ties submitted jobs to runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
     /// Free-form note (e.g. why it failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

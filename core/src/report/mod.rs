@@ -71,6 +71,10 @@ pub struct RunSummary {
     pub parent: Option<RunId>,
     /// The newest reproduction verdict.
     pub verdict: Option<Verdict>,
+    /// The scheduler job it ran in (`trainer submit`), e.g. `12345_2` for element 2 of
+    /// sweep 12345.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
 }
 
 /// A best value and where it was reached.

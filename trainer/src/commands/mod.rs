@@ -10,5 +10,6 @@ pub mod reproduce;
 pub mod run;
 pub mod runs;
 pub mod score;
+pub mod submit;
 pub mod text;
 pub mod transcribe;

@@ -24,6 +24,7 @@ use crate::distributed::{self, Collective};
 use crate::model::ArchConfig;
 use crate::model::backend::{Accelerator, Backend};
 use crate::recording::{PlannedRun, environment, timestamp};
+use crate::submit::job_of_this_process;
 use crate::train::input::open_split;
 use crate::train::setup::{self, ModelOrigin, ModelPlan, TokenizerOrigin};
 use crate::train::targets::Targets;
@@ -403,6 +404,7 @@ fn start_attempt(run: &RunDir, backend: BackendName, note: Option<String>) -> an
             ended_at: None,
             status: AttemptStatus::Running,
             environment: environment(backend),
+            job: job_of_this_process(|name| std::env::var(name).ok()),
             note,
         });
     })?;

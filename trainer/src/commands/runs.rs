@@ -14,6 +14,7 @@ use dialekt_core::store::{
 };
 
 use crate::commands::config::ExperimentArgs;
+use crate::commands::submit::submissions;
 use crate::recording::PlannedRun;
 use crate::train::checkpoint;
 
@@ -203,8 +204,8 @@ fn status(record: &RunRecord) -> String {
 }
 
 fn list(out: &mut impl Write, store: &RunStore, json: bool) -> anyhow::Result<()> {
-    let rows: Vec<RunRow> = store
-        .list()?
+    let records = store.list()?;
+    let rows: Vec<RunRow> = records
         .iter()
         .map(|record| row(&store.dir(record.run_id), record))
         .collect::<anyhow::Result<_>>()?;
@@ -214,8 +215,13 @@ fn list(out: &mut impl Write, store: &RunStore, json: bool) -> anyhow::Result<()
     }
     if rows.is_empty() {
         writeln!(out, "no runs in {}", store.root().display())?;
-        return Ok(());
+    } else {
+        runs_table(out, rows)?;
     }
+    jobs::table(out, store, &records)
+}
+
+fn runs_table(out: &mut impl Write, rows: Vec<RunRow>) -> anyhow::Result<()> {
     let metric = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{x:.2}"));
     writeln!(
         out,
@@ -381,4 +387,105 @@ fn section(out: &mut impl Write, title: &str, changes: &[Change]) -> anyhow::Res
         )?;
     }
     Ok(())
+}
+
+/// The jobs `trainer submit` sent from this store, one line per element: queued or
+/// running as the scheduler says, else the state of the run that recorded the element's
+/// job id.
+mod jobs {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    use std::process::Command;
+
+    use dialekt_core::lineage::RunRecord;
+    use dialekt_core::store::RunStore;
+
+    use super::{status, submissions};
+    use crate::submit::{Scheduler, element_job};
+
+    pub fn table(
+        out: &mut impl Write,
+        store: &RunStore,
+        records: &[RunRecord],
+    ) -> anyhow::Result<()> {
+        let submitted = submissions(store.root())?;
+        if submitted.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "\n{:<14}  {:<8}  {:<34}  {:<12}  OVERRIDES",
+            "JOB", "SCHED", "STATE", "RUN"
+        )?;
+        for (_, submission) in submitted {
+            let spec = &submission.spec;
+            let queue = queue_states(spec.scheduler, &submission.job_id);
+            let count = spec.elements.len();
+            for (i, element) in spec.elements.iter().enumerate() {
+                let label = element_job(spec.scheduler, &submission.job_id, i, count);
+                let run = records
+                    .iter()
+                    .filter(|r| r.attempts.iter().any(|a| a.job.as_deref() == Some(&label)))
+                    .max_by(|a, b| a.attempts.len().cmp(&b.attempts.len()));
+                let state = match (queue.get(&label), run) {
+                    (Some(state), _) => state.clone(),
+                    (None, Some(run)) => status(run),
+                    (None, None) => "ended without a run (see its log)".to_owned(),
+                };
+                writeln!(
+                    out,
+                    "{label:<14}  {:<8}  {state:<34}  {:<12}  {}",
+                    format!("{:?}", spec.scheduler).to_lowercase(),
+                    run.map_or("-".to_owned(), |r| r.run_id.short()),
+                    [spec.overrides.clone(), element.clone()].concat().join(" ")
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What the scheduler says of the job's elements that it still holds, by element
+    /// label: `queued`, `running`, or its own word. Empty when it has forgotten the job
+    /// (or its command is not installed here).
+    fn queue_states(scheduler: Scheduler, job_id: &str) -> BTreeMap<String, String> {
+        let output = match scheduler {
+            Scheduler::Slurm => Command::new("squeue")
+                .args(["-h", "-r", "-j", job_id, "-o", "%i %T"])
+                .output(),
+            Scheduler::Lsf => Command::new("bjobs")
+                .args(["-noheader", "-o", "jobid jobindex stat", job_id])
+                .output(),
+        };
+        let Some(output) = output.ok().filter(|o| o.status.success()) else {
+            return BTreeMap::new();
+        };
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                match (scheduler, fields.as_slice()) {
+                    (Scheduler::Slurm, [label, state]) => {
+                        Some(((*label).to_owned(), state_word(state)))
+                    }
+                    (Scheduler::Lsf, [id, index, state]) => {
+                        let label = if *index == "0" {
+                            (*id).to_owned()
+                        } else {
+                            format!("{id}[{index}]")
+                        };
+                        (!matches!(*state, "DONE" | "EXIT")).then(|| (label, state_word(state)))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    fn state_word(state: &str) -> String {
+        match state {
+            "PENDING" | "PEND" | "PSUSP" => "queued".to_owned(),
+            "RUNNING" | "RUN" | "CONFIGURING" | "COMPLETING" => "running".to_owned(),
+            other => other.to_lowercase(),
+        }
+    }
 }

@@ -60,6 +60,7 @@ pub fn run_report(run: &RunDir, counts: &DataCounts) -> anyhow::Result<(RunRepor
         dirty: record.code.dirty,
         parent: record.parent_run,
         verdict: record.reproductions.last().map(|r| r.verdict.clone()),
+        job: record.attempts.iter().find_map(|a| a.job.clone()),
     };
     let report = RunReport {
         schema_version: SCHEMA_VERSION,

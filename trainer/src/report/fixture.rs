@@ -199,6 +199,7 @@ fn record(experiment: &Experiment, manifest: &Manifest, name: &str, r: usize) ->
             ended_at: Some("2026-11-24T13:00:00Z".into()),
             status: AttemptStatus::Completed,
             environment,
+            job: None,
             note: None,
         }],
         reproductions,

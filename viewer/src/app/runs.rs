@@ -91,7 +91,11 @@ pub fn runs_page(props: &RunsProps) -> Html {
                         <span class="parent">{ "from " }<a href={Route::Run { id: short(&parent.to_string()).to_owned(), chart: ChartOptions::default() }.to_string()}><code>{ short(&parent.to_string()).to_owned() }</code></a></span>
                     }
                 </td>
-                <td class="experiment"><bdi>{ run.experiment.clone() }</bdi></td>
+                <td class="experiment"><bdi>{ run.experiment.clone() }</bdi>
+                    if let Some(job) = &run.job {
+                        <span class="job" title="scheduler job (trainer submit); filter `sweep N` for the whole sweep">{ format!("job {job}") }</span>
+                    }
+                </td>
                 <td><span class={classes!("status", status_name(run.status))}>{ status_name(run.status) }</span>
                     if let Some(verdict) = &run.verdict { <span class="verdict" title="latest reproduction">{ super::run::verdict_text(verdict) }</span> }
                 </td>
@@ -103,6 +107,21 @@ pub fn runs_page(props: &RunsProps) -> Html {
             </tr>
         }
     });
+    // A sweep filtered in (`sweep N`) is selected whole for comparison in one click.
+    let select_shown = {
+        let selected = selected.clone();
+        let ids: Vec<String> = shown.iter().map(|run| run.id.to_string()).collect();
+        Callback::from(move |_| {
+            let mut now = (*selected).clone();
+            now.extend(
+                ids.iter()
+                    .filter(|id| !now.contains(id))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            selected.set(now);
+        })
+    };
     let compare = {
         let selected = selected.clone();
         Callback::from(move |_| {
@@ -120,7 +139,8 @@ pub fn runs_page(props: &RunsProps) -> Html {
         <section>
             <div class="toolbar">
                 <h1>{ "Runs" }</h1>
-                <label>{ "Filter " }<input type="search" value={options.filter.clone()} oninput={on_filter} placeholder="name, id, status, commit" /></label>
+                <label>{ "Filter " }<input type="search" value={options.filter.clone()} oninput={on_filter} placeholder="name, id, status, commit, sweep" /></label>
+                <button onclick={select_shown} disabled={shown.is_empty()}>{ "Select shown" }</button>
                 <button class="primary" onclick={compare} disabled={selected.len() < 2}>
                     { format!("Compare selected ({})", selected.len()) }
                 </button>
