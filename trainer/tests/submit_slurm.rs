@@ -12,42 +12,8 @@ use std::time::{Duration, Instant};
 
 use dialekt_core::lineage::RunRecord;
 
-const EXPERIMENT: &str = r"
-seed: 7
-backend: {name: tch, device: cpu}
-model:
-  arch: 300m
-  config_overrides:
-    target_vocab_size: 34
-    encoder_config:
-      model_dim: 32
-      feature_dim: 16
-      feature_extractor_layer_descs: [[16, 10, 5], [16, 3, 2], [16, 3, 2], [16, 3, 2], [16, 3, 2], [16, 2, 2], [16, 2, 2]]
-      pos_conv_kernel_size: 16
-      num_pos_conv_groups: 4
-      num_encoder_layers: 2
-      num_encoder_attn_heads: 4
-      ffn_inner_dim: 64
-tokenizer: {name: demo_char, path: demo_char.model}
-dataset:
-  path: data
-  text_normalization: coral
-  asr_task_config:
-    min_audio_len: 16_000
-    max_audio_len: 320_000
-    max_num_elements: 640_000
-    normalize_audio: true
-    example_shuffle_window: 8
-    batch_shuffle_window: 2
-optimizer: {config: {lr: 1e-3}}
-trainer: {freeze_encoder_for_n_steps: 1, freeze_feature_extractor: false}
-regime:
-  num_steps: 4
-  validate_after_n_steps: 0
-  validate_every_n_steps: 4
-  checkpoint_every_n_steps: 4
-  publish_metrics_every_n_steps: 2
-";
+/// The training tests' tiny experiment, cut to 4 steps below.
+const EXPERIMENT: &str = include_str!("fixtures/train/tiny.yaml");
 
 /// munged, slurmctld and slurmd in the foreground, stopped when dropped.
 struct Cluster {

@@ -3,9 +3,7 @@
 //! rank all-reduces a known buffer, checks every element of the sum, and reports the
 //! bus bandwidth.
 
-use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
@@ -61,6 +59,7 @@ impl CheckArgs {
 /// # Errors
 /// The ranks cannot be started, or one failed (the others are then stopped).
 pub fn spawn_local_ranks(args: &[String], nproc: usize) -> anyhow::Result<ExitCode> {
+    crate::distributed::ensure_available()?;
     match launch::run_local(args, nproc).context("spawning the local ranks")? {
         Ended::Completed => Ok(ExitCode::SUCCESS),
         Ended::Failed { rank, status } => {
@@ -71,6 +70,9 @@ pub fn spawn_local_ranks(args: &[String], nproc: usize) -> anyhow::Result<ExitCo
 
 #[cfg(feature = "distributed")]
 fn check(config: GangConfig, megabytes: usize) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    use std::time::Instant;
+
     use crate::distributed::Gang;
 
     let gang = Gang::join(config)?;

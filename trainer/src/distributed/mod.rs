@@ -20,6 +20,21 @@ pub use config::{GangConfig, GangError};
 pub use gang::Gang;
 pub use sync::{BUCKET_ELEMENTS, Collective, all_reduce_gradients};
 
+/// Whether this trainer can join a gang (built with the `distributed` feature).
+pub const AVAILABLE: bool = cfg!(feature = "distributed");
+
+/// Fails before any rank is spawned when this trainer cannot form a gang.
+///
+/// # Errors
+/// [`GangError::NotBuilt`].
+pub fn ensure_available() -> Result<(), GangError> {
+    if AVAILABLE {
+        Ok(())
+    } else {
+        Err(GangError::NotBuilt)
+    }
+}
+
 /// Joins the gang the launcher's environment describes; `None` for a single process.
 ///
 /// # Errors
