@@ -3,6 +3,7 @@
 //! `cli` and `commands` are the only places that speak `anyhow`; the modules below them
 //! return typed errors so that callers (tests, benches) can match on them.
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod data;

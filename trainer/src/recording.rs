@@ -186,7 +186,7 @@ pub fn environment(backend: BackendName) -> Environment {
         backend_version: version,
         // The launcher's word (torchrun, srun, --nproc-per-node); a malformed one is
         // reported when the gang is joined.
-        world_size: GangConfig::from_env(|name| std::env::var(name).ok())
+        world_size: GangConfig::from_process_env()
             .ok()
             .flatten()
             .map_or(1, |gang| gang.world_size),

@@ -47,7 +47,7 @@ impl CheckArgs {
             }
             return spawn_local_ranks(&launch::rank_args(), nproc);
         }
-        let config = GangConfig::from_env(|name| std::env::var(name).ok())?.context(
+        let config = GangConfig::from_process_env()?.context(
             "not launched as a gang: WORLD_SIZE is unset or 1 (torchrun, srun and blaunch wrappers set it; or pass --nproc-per-node)",
         )?;
         check(config, self.megabytes)

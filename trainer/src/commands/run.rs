@@ -66,7 +66,7 @@ impl RunArgs {
         }
         let gang = distributed::join_from_env()?;
         let gang = gang.as_deref();
-        let writer = gang.is_none_or(|g| g.rank() == 0);
+        let writer = distributed::writes(gang);
         let (resolved, root) = self.input.resolve_with_root()?;
         let experiment = &resolved.experiment;
         let problems = experiment.problems();
@@ -255,7 +255,7 @@ pub fn execute(
     stop_after: Option<u64>,
     gang: Option<&dyn Collective>,
 ) -> anyhow::Result<Outcome> {
-    let writer = gang.is_none_or(|g| g.rank() == 0);
+    let writer = distributed::writes(gang);
     let Inputs {
         model_plan,
         tokenizer,

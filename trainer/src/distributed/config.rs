@@ -112,6 +112,14 @@ impl GangConfig {
         }))
     }
 
+    /// [`GangConfig::from_env`] of this process's environment.
+    ///
+    /// # Errors
+    /// As [`GangConfig::from_env`].
+    pub fn from_process_env() -> Result<Option<Self>, GangError> {
+        Self::from_env(|name| std::env::var(name).ok())
+    }
+
     /// The rendezvous address, `host:port`.
     #[must_use]
     pub fn address(&self) -> String {

@@ -18,7 +18,7 @@ mod sync;
 pub use config::{GangConfig, GangError};
 #[cfg(feature = "distributed")]
 pub use gang::Gang;
-pub use sync::{BUCKET_ELEMENTS, Collective, all_reduce_gradients};
+pub use sync::{BUCKET_ELEMENTS, Collective, all_reduce_gradients, writes};
 
 /// Whether this trainer can join a gang (built with the `distributed` feature).
 pub const AVAILABLE: bool = cfg!(feature = "distributed");
@@ -41,7 +41,7 @@ pub fn ensure_available() -> Result<(), GangError> {
 /// A malformed launch environment, a gang that does not form, or a trainer built
 /// without the `distributed` feature asked to join one.
 pub fn join_from_env() -> Result<Option<Box<dyn Collective>>, GangError> {
-    let Some(config) = GangConfig::from_env(|name| std::env::var(name).ok())? else {
+    let Some(config) = GangConfig::from_process_env()? else {
         return Ok(None);
     };
     join(config)

@@ -46,6 +46,12 @@ pub trait Collective {
     }
 }
 
+/// Whether this process writes the run's files: rank 0 of a gang, or a process alone.
+#[must_use]
+pub fn writes(gang: Option<&dyn Collective>) -> bool {
+    gang.is_none_or(|gang| gang.rank() == 0)
+}
+
 /// Elements per all-reduce: torch DDP's default bucket of 25 MB of float32.
 pub const BUCKET_ELEMENTS: usize = 25 * 1024 * 1024 / 4;
 

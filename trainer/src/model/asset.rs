@@ -88,9 +88,7 @@ impl Asset {
         if let Some(dir) = std::env::var_os("DIALEKT_MODEL_CACHE") {
             return PathBuf::from(dir);
         }
-        let base =
-            std::env::var_os("XDG_CACHE_HOME").map_or_else(|| home().join(".cache"), PathBuf::from);
-        base.join("dialekt").join("models")
+        crate::cache::dialekt_cache().join("models")
     }
 
     /// The checkpoint on disk, if any cache holds it.
@@ -99,7 +97,7 @@ impl Asset {
         if ours.is_file() {
             return Some(ours);
         }
-        let fairseq2 = home().join(".cache/fairseq2/assets");
+        let fairseq2 = crate::cache::home().join(".cache/fairseq2/assets");
         fs_err::read_dir(&fairseq2)
             .ok()?
             .filter_map(Result::ok)
@@ -138,10 +136,6 @@ pub fn resolve_model(model: &str) -> Result<(PathBuf, Option<Asset>), ModelError
             known: ASSETS.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),
         }),
     }
-}
-
-fn home() -> PathBuf {
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
 #[cfg(test)]

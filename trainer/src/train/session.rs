@@ -216,7 +216,7 @@ impl Session<'_> {
 
     /// Whether this process writes the run's files (rank 0 of a gang, or alone).
     fn writes(&self) -> bool {
-        self.gang.is_none_or(|gang| gang.rank() == 0)
+        crate::distributed::writes(self.gang)
     }
 
     fn shard(&self) -> Shard {

@@ -77,7 +77,7 @@ impl ReproduceArgs {
     /// # Errors
     /// An unknown run, differing inputs that were not allowed, training errors.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        if GangConfig::from_env(|name| std::env::var(name).ok())?.is_some() {
+        if GangConfig::from_process_env()?.is_some() {
             bail!(
                 "reproduce runs as one process: it cannot be launched as a data-parallel gang (WORLD_SIZE > 1) yet"
             );

@@ -186,18 +186,10 @@ impl Profile {
 /// The target directory of rebuilt trainers: `$DIALEKT_BUILD_CACHE`, else
 /// `$XDG_CACHE_HOME/dialekt/reproduce-target` (`~/.cache/...`).
 fn build_cache() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DIALEKT_BUILD_CACHE") {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-        || {
-            std::env::var_os("HOME")
-                .map_or_else(|| PathBuf::from("."), PathBuf::from)
-                .join(".cache")
-        },
+    std::env::var_os("DIALEKT_BUILD_CACHE").map_or_else(
+        || crate::cache::dialekt_cache().join("reproduce-target"),
         PathBuf::from,
-    );
-    cache.join("dialekt").join("reproduce-target")
+    )
 }
 
 /// Copies a profile directory's compiled units (`deps/`, `build/`, `.fingerprint/`) with
