@@ -41,7 +41,9 @@ printf 'trainer data prepare: %6.2f s  (%.0f audio-s/s)\n' "$RUST_S" "$(echo "$A
 printf 'python baseline:      %6.2f s  (%.0f audio-s/s)\n' "$PY_S" "$(echo "$AUDIO_S / $PY_S" | bc -l)"
 printf 'speed-up: %.2fx\n' "$(echo "$PY_S / $RUST_S" | bc -l)"
 
-# Loader throughput: an ignored test that streams the prepared corpus and prints
-# audio-seconds per second per core.
+# Loader throughput: an ignored test that streams the prepared corpus (3 epochs of
+# bucketed, shuffled, decoded and normalised batches) and prints audio-seconds per
+# second per core; then the same decode + normalise in plain Python on one core.
 DIALEKT_BENCH_DATA="$WORK/rust-out" cargo test --release -p dialekt-trainer --test data_throughput \
   -- --ignored --nocapture 2>&1 | grep -E '^loader'
+"$PYTHON" bench/data/python_loader.py "$WORK/rust-out" --epochs 3

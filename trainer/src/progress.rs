@@ -23,6 +23,21 @@ impl ByteProgress {
         Self { bar }
     }
 
+    /// Draws the bar (on a terminal) for `total` bytes, `done` of them already there;
+    /// an unknown total counts bytes without a bar.
+    pub fn show(&self, total: Option<u64>, done: u64) {
+        self.bar
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Some(total) = total {
+            self.bar.set_length(total);
+        }
+        self.bar.set_position(done);
+    }
+
+    pub fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

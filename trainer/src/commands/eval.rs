@@ -140,7 +140,7 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> anyhow:
     let saved = pick_checkpoint(run, &experiment, &options.checkpoint)?;
     saved.verify()?;
     let arch = setup::arch(&experiment)?;
-    let (tokenizer, _) = setup::tokenizer(&experiment, root)?;
+    let (tokenizer, _) = setup::tokenizer(&experiment, root, setup::Fetch::Download)?;
     let targets = Targets {
         tokenizer,
         normalization: experiment.dataset.text_normalization,

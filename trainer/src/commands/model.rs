@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::model::ArchConfig;
-use crate::model::asset::resolve_model;
+use crate::model::asset::{ASSETS, Asset, AssetFile, TOKENIZERS, resolve_model};
 use crate::model::backend::{Accelerator, Backend};
 use crate::model::checkpoint::{Checkpoint, export, load_model};
 use crate::model::pickle::Layout;
@@ -20,6 +20,16 @@ pub enum ModelCommand {
     Inspect(InspectArgs),
     /// Load a checkpoint and write it back in a fairseq2 layout (verifies every tensor).
     Export(ExportArgs),
+    /// Download released assets (checkpoint and tokenizer) into the model cache, e.g. on
+    /// a login node before jobs run on offline compute nodes. Resumes a broken download.
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Asset names (`omniASR_CTC_300M`, ...) or tokenizer names (`omniASR_tokenizer`).
+    #[arg(required = true)]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -60,7 +70,34 @@ impl ModelCommand {
         match self {
             Self::Inspect(args) => args.run(),
             Self::Export(args) => args.run(),
+            Self::Fetch(args) => args.run(),
         }
+    }
+}
+
+impl FetchArgs {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        let files = self
+            .names
+            .iter()
+            .map(
+                |name| match (Asset::by_name(name), AssetFile::tokenizer(name)) {
+                    (Some(asset), _) => Ok(vec![asset.checkpoint(), asset.tokenizer()]),
+                    (None, Some(tokenizer)) => Ok(vec![tokenizer]),
+                    (None, None) => anyhow::bail!(
+                        "unknown asset `{name}` (known: {}, {})",
+                        ASSETS.map(|a| a.name).join(", "),
+                        TOKENIZERS.map(|t| t.name).join(", ")
+                    ),
+                },
+            )
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut out = std::io::stdout().lock();
+        for file in files.into_iter().flatten() {
+            let path = file.fetch()?;
+            writeln!(out, "{}\t{}", file.name, path.display())?;
+        }
+        Ok(ExitCode::SUCCESS)
     }
 }
 

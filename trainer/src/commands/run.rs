@@ -26,7 +26,7 @@ use crate::model::backend::{Accelerator, Backend};
 use crate::recording::{PlannedRun, environment, timestamp};
 use crate::submit::job_of_this_process;
 use crate::train::input::open_split;
-use crate::train::setup::{self, ModelOrigin, ModelPlan, TokenizerOrigin};
+use crate::train::setup::{self, Fetch, ModelOrigin, ModelPlan, TokenizerOrigin};
 use crate::train::targets::Targets;
 use crate::train::{Outcome, Session};
 use dialekt_text::tokenizer::Tokenizer;
@@ -213,10 +213,16 @@ impl Inputs {
         if let Err(problem) = data_ready(experiment, root) {
             missing.push(problem);
         }
-        let model_plan = ModelPlan::resolve(experiment, root)
+        // Weights and tokenizer are downloaded only for a run that can then start.
+        let fetch = if missing.is_empty() {
+            Fetch::Download
+        } else {
+            Fetch::CacheOnly
+        };
+        let model_plan = ModelPlan::resolve(experiment, root, fetch)
             .map_err(|e| missing.push(format!("{e:#}")))
             .ok();
-        let tokenizer = setup::tokenizer(experiment, root)
+        let tokenizer = setup::tokenizer(experiment, root, fetch)
             .map_err(|e| missing.push(format!("{e:#}")))
             .ok();
         let (Some(model_plan), Some((tokenizer, tokenizer_origin)), true) =

@@ -154,6 +154,9 @@ fn row_in_part(part: &PartInfo, row_group: u32, row: u32) -> usize {
     usize::try_from(before).unwrap_or(0) + row as usize
 }
 
+/// (part, row group, row) of an utterance.
+type Location = (u32, u32, u32);
+
 /// Reads the rows of `members`, returned in `members` order.
 fn read_rows(index: &DatasetIndex, members: &[usize]) -> Result<Vec<RawUtterance>, Error> {
     // (part, row group) → rows wanted, sorted; each group is one selective read.
@@ -162,22 +165,26 @@ fn read_rows(index: &DatasetIndex, members: &[usize]) -> Result<Vec<RawUtterance
         let u = &index.utterances[i];
         groups.entry((u.part, u.row_group)).or_default().push(u.row);
     }
-    let mut by_location: BTreeMap<(u32, u32, u32), RawUtterance> = BTreeMap::new();
-    for ((part, row_group), mut rows) in groups {
-        rows.sort_unstable();
-        rows.dedup();
-        let info = &index.parts[part as usize];
-        for (row, utterance) in rows
-            .iter()
-            .zip(read_row_group_rows(info, row_group, &rows)?)
-        {
-            by_location.insert((part, row_group, *row), utterance);
-        }
-    }
+    // Row groups are read in parallel: Parquet decoding is most of a batch's cost.
+    let read: Vec<Vec<(Location, RawUtterance)>> = groups
+        .into_par_iter()
+        .map(|((part, row_group), mut rows)| {
+            rows.sort_unstable();
+            rows.dedup();
+            let info = &index.parts[part as usize];
+            let utterances = read_row_group_rows(info, row_group, &rows)?;
+            Ok(rows
+                .iter()
+                .map(|&row| (part, row_group, row))
+                .zip(utterances)
+                .collect())
+        })
+        .collect::<Result<_, Error>>()?;
+    let mut by_location: BTreeMap<Location, RawUtterance> = read.into_iter().flatten().collect();
     // Move each utterance out on first use; a repeat (possible when a tiny corpus
     // is cycled during mixing) is cloned from its first occurrence.
     let mut out: Vec<RawUtterance> = Vec::with_capacity(members.len());
-    let mut first_position: BTreeMap<(u32, u32, u32), usize> = BTreeMap::new();
+    let mut first_position: BTreeMap<Location, usize> = BTreeMap::new();
     for &i in members {
         let u = &index.utterances[i];
         let key = (u.part, u.row_group, u.row);

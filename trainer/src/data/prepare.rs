@@ -29,7 +29,7 @@ use crate::data::writer::PartWriter;
 pub const PROVENANCE_KEY: &str = "dialekt.prepare";
 /// Bumped whenever the prepared bytes for the same input would change; parts of an
 /// older format are redone.
-pub const PREPARE_FORMAT: u32 = 1;
+pub const PREPARE_FORMAT: u32 = 2;
 
 /// What to prepare and where.
 #[derive(Debug, Clone)]
@@ -114,12 +114,17 @@ pub fn prepare(
     for job in &done {
         progress.part_done(&job.part_path, true);
     }
-    let mut rows_written = 0;
-    for job in &todo {
-        let provenance = prepare_part(job, progress)?;
-        rows_written += provenance.rows_written;
-        progress.part_done(&job.part_path, false);
-    }
+    // Shards in parallel as well as the rows within one: reading a batch and writing
+    // it are serial per part, so one part at a time leaves cores idle meanwhile.
+    let written: Vec<PartProvenance> = todo
+        .par_iter()
+        .map(|job| {
+            let provenance = prepare_part(job, progress)?;
+            progress.part_done(&job.part_path, false);
+            Ok(provenance)
+        })
+        .collect::<Result<_, Error>>()?;
+    let rows_written = written.iter().map(|p| p.rows_written).sum();
     let (parts, provenances) = read_all_provenance(&options.out_root)?;
     let skip_report = SkipReport::from_entries(
         provenances

@@ -1,15 +1,20 @@
 //! omniASR asset names (`omniASR_CTC_300M`, ...) resolved like fairseq2's asset cards.
 //!
 //! The table is omnilingual-asr 0.2.0's `cards/models/rc_models_v{1,2}.yaml` (CTC models) and
-//! `cards/tokenizers`. The cards carry no size or checksum; the loader's strict shape check
-//! against the arch is what catches a wrong or partial file. A file is looked for in our
-//! cache (`$DIALEKT_MODEL_CACHE`, else `$XDG_CACHE_HOME/dialekt/models`, else
-//! `~/.cache/dialekt/models`) and in fairseq2's (`~/.cache/fairseq2/assets/*/`), so a model
-//! omnilingual-asr already downloaded is reused.
+//! `cards/tokenizers`. A file is looked for in our cache (`$DIALEKT_MODEL_CACHE`, else
+//! `$XDG_CACHE_HOME/dialekt/models`, else `~/.cache/dialekt/models`) and in fairseq2's
+//! (`~/.cache/fairseq2/assets/*/`), so a model omnilingual-asr already downloaded is
+//! reused; otherwise it is downloaded into ours ([`super::download`]).
+//!
+//! The cards publish neither sizes nor checksums, so none can be pinned here. What
+//! guards the bytes instead: a download is kept only when exactly `Content-Length`
+//! bytes arrived, the loader checks every tensor's name and shape against the arch, and
+//! each run records the file's SHA-256 in `origin.json` (so `reproduce` notices a
+//! different file under the same name).
 
 use std::path::{Path, PathBuf};
 
-use super::ModelError;
+use super::{ModelError, download};
 
 /// A released CTC model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +26,6 @@ pub struct Asset {
     pub tokenizer_url: &'static str,
 }
 
-const BASE: &str = "https://dl.fbaipublicfiles.com/mms/";
 const TOKENIZER_V1: &str = "https://dl.fbaipublicfiles.com/mms/omniASR_tokenizer.model";
 const TOKENIZER_V2: &str = "https://dl.fbaipublicfiles.com/mms/omniASR_tokenizer_written_v2.model";
 
@@ -73,14 +77,52 @@ pub const ASSETS: [Asset; 8] = [
     ),
 ];
 
+/// omnilingual-asr 0.2.0's tokenizer cards (`cards/tokenizers`).
+pub const TOKENIZERS: [AssetFile; 3] = [
+    AssetFile {
+        name: "omniASR_tokenizer",
+        url: TOKENIZER_V1,
+    },
+    AssetFile {
+        name: "omniASR_tokenizer_v1",
+        url: TOKENIZER_V1,
+    },
+    AssetFile {
+        name: "omniASR_tokenizer_written_v2",
+        url: TOKENIZER_V2,
+    },
+];
+
 impl Asset {
     pub fn by_name(name: &str) -> Option<Self> {
         ASSETS.iter().copied().find(|a| a.name == name)
     }
 
+    /// The checkpoint file of this asset.
+    #[must_use]
+    pub fn checkpoint(&self) -> AssetFile {
+        AssetFile {
+            name: self.name,
+            url: self.url,
+        }
+    }
+
+    /// The tokenizer the asset's card names.
+    #[must_use]
+    pub fn tokenizer(&self) -> AssetFile {
+        TOKENIZERS
+            .iter()
+            .copied()
+            .find(|t| t.url == self.tokenizer_url)
+            .unwrap_or(AssetFile {
+                name: self.name,
+                url: self.tokenizer_url,
+            })
+    }
+
     /// The checkpoint's file name (the URL's last segment).
     pub fn file_name(&self) -> &'static str {
-        self.url.strip_prefix(BASE).unwrap_or(self.url)
+        self.checkpoint().file_name()
     }
 
     /// Where we keep (and look for) downloaded assets.
@@ -91,9 +133,46 @@ impl Asset {
         crate::cache::dialekt_cache().join("models")
     }
 
-    /// The checkpoint on disk, if any cache holds it.
+    /// The local checkpoint, or an error telling where to put it.
+    ///
+    /// # Errors
+    /// [`ModelError::AssetNotCached`] naming the URL and the expected path.
+    pub fn resolve(&self) -> Result<PathBuf, ModelError> {
+        self.checkpoint().resolve()
+    }
+}
+
+/// One file an asset card points at: a checkpoint or a tokenizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetFile {
+    /// The card's name (`omniASR_CTC_300M`, `omniASR_tokenizer`).
+    pub name: &'static str,
+    pub url: &'static str,
+}
+
+impl AssetFile {
+    /// The tokenizer card called `name`.
+    #[must_use]
+    pub fn tokenizer(name: &str) -> Option<Self> {
+        TOKENIZERS.iter().copied().find(|t| t.name == name)
+    }
+
+    /// The file name (the URL's last segment).
+    #[must_use]
+    pub fn file_name(&self) -> &'static str {
+        self.url.rsplit('/').next().unwrap_or(self.url)
+    }
+
+    /// Where a download puts it.
+    #[must_use]
+    pub fn cache_path(&self) -> PathBuf {
+        Asset::cache_dir().join(self.file_name())
+    }
+
+    /// The file on disk, if our cache or fairseq2's holds it.
+    #[must_use]
     pub fn find_local(&self) -> Option<PathBuf> {
-        let ours = Self::cache_dir().join(self.file_name());
+        let ours = self.cache_path();
         if ours.is_file() {
             return Some(ours);
         }
@@ -105,24 +184,47 @@ impl Asset {
             .find(|p| p.is_file())
     }
 
-    /// The local checkpoint, or an error telling where to put it.
+    /// The local file, or an error telling how to get it.
     ///
     /// # Errors
     /// [`ModelError::AssetNotCached`] naming the URL and the expected path.
     pub fn resolve(&self) -> Result<PathBuf, ModelError> {
         self.find_local().ok_or_else(|| ModelError::AssetNotCached {
             name: self.name.to_owned(),
-            url: self.url.to_owned(),
-            path: Self::cache_dir().join(self.file_name()),
+            url: download::source_url(self.url),
+            path: self.cache_path(),
         })
+    }
+
+    /// The local file, downloaded first if no cache holds it.
+    ///
+    /// # Errors
+    /// [`ModelError::AssetDownload`] naming what failed, the URL and where to put the
+    /// file by hand (offline machines).
+    pub fn fetch(&self) -> Result<PathBuf, ModelError> {
+        if let Some(path) = self.find_local() {
+            return Ok(path);
+        }
+        let path = self.cache_path();
+        download::download(self.url, &path, self.file_name()).map_err(|cause| {
+            ModelError::AssetDownload {
+                name: self.name.to_owned(),
+                url: download::source_url(self.url),
+                path: path.clone(),
+                cause,
+            }
+        })?;
+        Ok(path)
     }
 }
 
-/// A checkpoint path as given, or an asset name resolved to its cached file; with the
+/// A checkpoint path as given, or an asset name resolved to its cached (or just
+/// downloaded) file; with the
 /// asset when it was one (its arch is then known without inference).
 ///
 /// # Errors
-/// [`ModelError::AssetNotCached`] for a known asset not on disk; [`ModelError::UnknownModel`]
+/// [`ModelError::AssetDownload`] for a known asset neither on disk nor downloadable;
+/// [`ModelError::UnknownModel`]
 /// for a path that does not exist and is no asset name.
 pub fn resolve_model(model: &str) -> Result<(PathBuf, Option<Asset>), ModelError> {
     let path = Path::new(model);
@@ -130,7 +232,7 @@ pub fn resolve_model(model: &str) -> Result<(PathBuf, Option<Asset>), ModelError
         return Ok((path.to_owned(), None));
     }
     match Asset::by_name(model) {
-        Some(asset) => Ok((asset.resolve()?, Some(asset))),
+        Some(asset) => Ok((asset.checkpoint().fetch()?, Some(asset))),
         None => Err(ModelError::UnknownModel {
             model: model.to_owned(),
             known: ASSETS.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),

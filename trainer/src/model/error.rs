@@ -72,11 +72,24 @@ pub enum ModelError {
     BackendNotCompiled(String),
     #[error("unknown backend `{0}` (known: tch, flex, cuda)")]
     UnknownBackend(String),
-    #[error("model `{name}` is not downloaded: fetch {url} and put it at {}", path.display())]
+    #[error(
+        "`{name}` is not in the cache: it is downloaded from {url} to {} once the other inputs are in place (or now: `trainer model fetch {name}`)",
+        path.display()
+    )]
     AssetNotCached {
         name: String,
         url: String,
         path: PathBuf,
+    },
+    #[error(
+        "`{name}` could not be downloaded ({cause}); on a machine that is online run `trainer model fetch {name}`, or fetch {url} by hand, and put it at {}",
+        path.display()
+    )]
+    AssetDownload {
+        name: String,
+        url: String,
+        path: PathBuf,
+        cause: super::download::DownloadError,
     },
     #[error("`{model}` is neither a checkpoint file nor a known asset ({known})")]
     UnknownModel { model: String, known: String },

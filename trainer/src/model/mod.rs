@@ -17,6 +17,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod ctc;
 pub mod decode;
+pub mod download;
 pub mod encoder;
 mod error;
 pub mod feature_extractor;

@@ -17,7 +17,7 @@ use dialekt_core::config::{EncoderConfigOverrides, Experiment, ModelSection};
 use dialekt_text::tokenizer::Tokenizer;
 use serde::{Deserialize, Serialize};
 
-use crate::model::asset::Asset;
+use crate::model::asset::{Asset, AssetFile, TOKENIZERS};
 use crate::model::checkpoint::{Checkpoint, load};
 use crate::model::{ArchConfig, Wav2Vec2Asr};
 
@@ -47,9 +47,14 @@ impl ModelPlan {
     /// Resolves `experiment.model` against `project_root`.
     ///
     /// # Errors
-    /// No model source, an unknown arch or asset, an asset not in the cache (naming the
-    /// URL and the path to put it at), a missing checkpoint file.
-    pub fn resolve(experiment: &Experiment, project_root: &Path) -> anyhow::Result<Self> {
+    /// No model source, an unknown arch or asset, an asset not in the cache that is not
+    /// to be (or could not be) downloaded, naming the URL and the path to put it at; a
+    /// missing checkpoint file.
+    pub fn resolve(
+        experiment: &Experiment,
+        project_root: &Path,
+        fetch: Fetch,
+    ) -> anyhow::Result<Self> {
         let section = &experiment.model;
         let arch = arch(experiment)?;
         let asset = asset(section)?;
@@ -61,7 +66,9 @@ impl ModelPlan {
                 }
                 Some((section.name.clone(), path))
             }
-            (None, Some(asset)) => Some((Some(asset.name.to_owned()), asset.resolve()?)),
+            (None, Some(asset)) => {
+                Some((Some(asset.name.to_owned()), fetch.get(asset.checkpoint())?))
+            }
             (None, None) => None,
         };
         Ok(Self { arch, checkpoint })
@@ -217,35 +224,38 @@ pub struct TokenizerOrigin {
 }
 
 /// Reads the tokenizer `experiment.tokenizer` names: `path` if set, else the asset's
-/// file in the model cache.
+/// file from the model cache (downloaded first under [`Fetch::Download`]).
 ///
 /// # Errors
 /// A missing file (naming where it is expected and where it comes from) or a malformed one.
 pub fn tokenizer(
     experiment: &Experiment,
     project_root: &Path,
+    fetch: Fetch,
 ) -> anyhow::Result<(Tokenizer, TokenizerOrigin)> {
     let section = &experiment.tokenizer;
     let path = match section.path.as_deref() {
-        Some(path) => project_root.join(path),
+        Some(path) => {
+            let path = project_root.join(path);
+            if !path.is_file() {
+                bail!(
+                    "tokenizer.path: {} does not exist (a SentencePiece model)",
+                    path.display()
+                );
+            }
+            path
+        }
         None => {
-            let file = tokenizer_file(&section.name).with_context(|| {
+            let card = AssetFile::tokenizer(&section.name).with_context(|| {
                 format!(
-                    "tokenizer.name: unknown tokenizer `{}`; set tokenizer.path to a SentencePiece model",
-                    section.name
+                    "tokenizer.name: unknown tokenizer `{}` (known: {}); or set tokenizer.path to a SentencePiece model",
+                    section.name,
+                    TOKENIZERS.map(|t| t.name).join(", ")
                 )
             })?;
-            Asset::cache_dir().join(file)
+            fetch.get(card)?
         }
     };
-    if !path.is_file() {
-        bail!(
-            "tokenizer {}: {} does not exist; download {} there, or set tokenizer.path",
-            section.name,
-            path.display(),
-            tokenizer_url(&section.name).unwrap_or("the SentencePiece model"),
-        );
-    }
     let tokenizer = Tokenizer::from_file(&path)
         .with_context(|| format!("reading tokenizer {}", path.display()))?;
     let sha256 =
@@ -260,28 +270,24 @@ pub fn tokenizer(
     ))
 }
 
-/// omnilingual-asr 0.2.0's tokenizer asset cards (`cards/tokenizers`), by name.
-const TOKENIZERS: [(&str, &str); 3] = [
-    (
-        "omniASR_tokenizer",
-        "https://dl.fbaipublicfiles.com/mms/omniASR_tokenizer.model",
-    ),
-    (
-        "omniASR_tokenizer_v1",
-        "https://dl.fbaipublicfiles.com/mms/omniASR_tokenizer.model",
-    ),
-    (
-        "omniASR_tokenizer_written_v2",
-        "https://dl.fbaipublicfiles.com/mms/omniASR_tokenizer_written_v2.model",
-    ),
-];
-
-fn tokenizer_url(name: &str) -> Option<&'static str> {
-    TOKENIZERS.iter().find(|t| t.0 == name).map(|t| t.1)
+/// What to do about an asset file no cache holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// Download it (with a progress bar), unless `DIALEKT_OFFLINE` forbids it.
+    Download,
+    /// Report it, with where it comes from and where it goes: the pre-flight check
+    /// uses this while other inputs are still missing, so nothing large is downloaded
+    /// for a run that cannot start anyway.
+    CacheOnly,
 }
 
-fn tokenizer_file(name: &str) -> Option<&'static str> {
-    tokenizer_url(name).and_then(|url| url.rsplit('/').next())
+impl Fetch {
+    fn get(self, file: AssetFile) -> Result<PathBuf, crate::model::ModelError> {
+        match self {
+            Self::Download => file.fetch(),
+            Self::CacheOnly => file.resolve(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -298,7 +304,7 @@ mod tests {
             .config_overrides
             .encoder_config
             .num_encoder_layers = Some(2);
-        let plan = ModelPlan::resolve(&experiment, Path::new(".")).unwrap();
+        let plan = ModelPlan::resolve(&experiment, Path::new("."), Fetch::CacheOnly).unwrap();
         let preset = ArchConfig::preset("300m").unwrap();
         assert_eq!(plan.arch.target_vocab_size, 34);
         assert_eq!(plan.arch.num_encoder_layers, 2);
@@ -308,7 +314,7 @@ mod tests {
 
     #[test]
     fn a_model_needs_a_source() {
-        let err = ModelPlan::resolve(&Experiment::default(), Path::new("."))
+        let err = ModelPlan::resolve(&Experiment::default(), Path::new("."), Fetch::CacheOnly)
             .unwrap_err()
             .to_string();
         assert!(err.contains("model: set `name`"), "{err}");
@@ -325,7 +331,7 @@ mod tests {
             .num_encoder_attn_heads = Some(7);
         let err = format!(
             "{:#}",
-            ModelPlan::resolve(&experiment, Path::new(".")).unwrap_err()
+            ModelPlan::resolve(&experiment, Path::new("."), Fetch::CacheOnly).unwrap_err()
         );
         assert!(err.contains("model.config_overrides"), "{err}");
     }
@@ -333,7 +339,7 @@ mod tests {
     #[test]
     fn a_missing_tokenizer_says_where_to_put_it() {
         let experiment = Experiment::default();
-        let err = tokenizer(&experiment, Path::new("."))
+        let err = tokenizer(&experiment, Path::new("."), Fetch::CacheOnly)
             .unwrap_err()
             .to_string();
         assert!(err.contains("omniASR_tokenizer.model"), "{err}");
