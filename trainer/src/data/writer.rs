@@ -106,7 +106,11 @@ impl PartWriter {
 
 /// The Parquet leaf of `audio_bytes: list<int8>`.
 fn audio_bytes_leaf() -> ColumnPath {
-    ColumnPath::new(vec![AUDIO_BYTES.to_owned(), "list".to_owned(), "item".to_owned()])
+    ColumnPath::new(vec![
+        AUDIO_BYTES.to_owned(),
+        "list".to_owned(),
+        "item".to_owned(),
+    ])
 }
 
 fn to_record_batch(rows: &[PreparedRow]) -> Result<RecordBatch, arrow_schema::ArrowError> {
