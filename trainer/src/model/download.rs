@@ -98,6 +98,8 @@ pub fn download(url: &str, dest: &Path, what: &str) -> Result<u64, DownloadError
     let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
     lock.lock().map_err(io(&lock_path))?;
     if dest.is_file() {
+        // Another process downloaded it while this one waited.
+        let _ = fs_err::remove_file(&lock_path);
         return Ok(0);
     }
     let partial = sibling(dest, "partial");
@@ -143,9 +145,10 @@ fn fetch_to(url: &str, partial: &Path, what: &str) -> Result<u64, DownloadError>
         cause: Box::new(cause),
     })?;
     let status = response.status().as_u16();
-    let resumes = status == 206 && content_range_start(&response) == Some(have);
-    if status == 416 || (status == 206 && !resumes) {
-        // The partial file does not fit what the server has: start over.
+    let resumes = have > 0 && status == 206 && content_range_start(&response) == Some(have);
+    if have > 0 && (status == 416 || (status == 206 && !resumes)) {
+        // The partial file does not fit what the server has: start over (without a
+        // range this time, so this happens at most once).
         fs_err::remove_file(partial).map_err(io)?;
         return fetch_to(url, partial, what);
     }
