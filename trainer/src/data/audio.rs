@@ -73,11 +73,15 @@ fn decode_wav(bytes: &[u8]) -> Result<MonoAudio, AudioError> {
     if channels == 0 {
         return Err(AudioError::Layout("WAV header declares 0 channels".into()));
     }
-    if let Some(interleaved) = decode_wav_fast(bytes, spec)? {
-        return Ok(MonoAudio {
-            samples: downmix(interleaved, channels),
-            sample_rate_hz: spec.sample_rate,
-        });
+    if let Some(sample_bytes) = direct_sample_bytes(spec) {
+        if let Some(interleaved) = decode_wav_direct(bytes, reader, sample_bytes)? {
+            return Ok(MonoAudio {
+                samples: downmix(interleaved, channels),
+                sample_rate_hz: spec.sample_rate,
+            });
+        }
+        // The data chunk's container is wider than its samples (rare): hound reads it.
+        reader = hound::WavReader::new(Cursor::new(bytes))?;
     }
     let interleaved: Vec<f32> = match spec.sample_format {
         hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
@@ -95,17 +99,25 @@ fn decode_wav(bytes: &[u8]) -> Result<MonoAudio, AudioError> {
     })
 }
 
-/// The two layouts nearly all speech corpora use (16-bit integer and 32-bit float, as
-/// CoRal's WAVs are) converted straight from the data chunk's bytes: hound's
-/// per-sample reader costs more than resampling and encoding together. Other layouts
-/// return `Ok(None)` and go through hound. Both paths give identical samples.
-fn decode_wav_fast(bytes: &[u8], spec: hound::WavSpec) -> Result<Option<Vec<f32>>, AudioError> {
-    let sample_bytes = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Int, 16) => 2,
-        (hound::SampleFormat::Float, 32) => 4,
-        _ => return Ok(None),
-    };
-    let reader = hound::WavReader::new(Cursor::new(bytes))?;
+/// Bytes per sample of the two layouts nearly all speech corpora use (16-bit integer
+/// and 32-bit float, as CoRal's WAVs are), which [`decode_wav_direct`] converts; `None`
+/// for the others, which go through hound.
+fn direct_sample_bytes(spec: hound::WavSpec) -> Option<usize> {
+    match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Int, 16) => Some(2),
+        (hound::SampleFormat::Float, 32) => Some(4),
+        _ => None,
+    }
+}
+
+/// Converts the data chunk straight from its bytes: hound's per-sample reader costs
+/// more than resampling and encoding together. The samples are identical to hound's.
+/// `Ok(None)` when the chunk's container is wider than `sample_bytes` per sample.
+fn decode_wav_direct(
+    bytes: &[u8],
+    reader: hound::WavReader<Cursor<&[u8]>>,
+    sample_bytes: usize,
+) -> Result<Option<Vec<f32>>, AudioError> {
     let samples = reader.len() as usize;
     // hound leaves the reader at the first sample, just after the data chunk's header
     // ("data", then its byte length), which tells the container size per sample.
@@ -152,27 +164,24 @@ fn decode_flac(bytes: &[u8]) -> Result<MonoAudio, AudioError> {
     let capacity = info
         .samples
         .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(0);
-    let mut samples = Vec::with_capacity(capacity.min(1 << 28));
+        .map_or(0, |n| n.saturating_mul(channels as usize));
+    let mut interleaved = Vec::with_capacity(capacity.min(1 << 28));
     let mut blocks = reader.blocks();
     let mut buffer = Vec::new();
     while let Some(block) = blocks.read_next_or_eof(buffer)? {
         if channels == 1 {
-            samples.extend(block.channel(0).iter().map(|&s| s as f32 * scale));
+            interleaved.extend(block.channel(0).iter().map(|&s| s as f32 * scale));
         } else {
-            // The mean over channels, as `downmix` computes it.
-            let inv = 1.0 / channels as f32;
-            samples.extend((0..block.duration() as usize).map(|i| {
-                (0..channels)
-                    .map(|ch| block.channel(ch)[i] as f32 * scale)
-                    .sum::<f32>()
-                    * inv
-            }));
+            let block = &block;
+            interleaved
+                .extend((0..block.duration() as usize).flat_map(|i| {
+                    (0..channels).map(move |ch| block.channel(ch)[i] as f32 * scale)
+                }));
         }
         buffer = block.into_buffer();
     }
     Ok(MonoAudio {
-        samples,
+        samples: downmix(interleaved, channels as usize),
         sample_rate_hz: info.sample_rate,
     })
 }
@@ -248,7 +257,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_wav_path_gives_hounds_samples() {
+    fn the_direct_wav_path_gives_hounds_samples() {
         for (format, bits) in [
             (hound::SampleFormat::Int, 16),
             (hound::SampleFormat::Float, 32),

@@ -120,25 +120,12 @@ impl Asset {
             })
     }
 
-    /// The checkpoint's file name (the URL's last segment).
-    pub fn file_name(&self) -> &'static str {
-        self.checkpoint().file_name()
-    }
-
     /// Where we keep (and look for) downloaded assets.
     pub fn cache_dir() -> PathBuf {
         if let Some(dir) = std::env::var_os("DIALEKT_MODEL_CACHE") {
             return PathBuf::from(dir);
         }
         crate::cache::dialekt_cache().join("models")
-    }
-
-    /// The local checkpoint, or an error telling where to put it.
-    ///
-    /// # Errors
-    /// [`ModelError::AssetNotCached`] naming the URL and the expected path.
-    pub fn resolve(&self) -> Result<PathBuf, ModelError> {
-        self.checkpoint().resolve()
     }
 }
 
@@ -160,7 +147,7 @@ impl AssetFile {
     /// The file name (the URL's last segment).
     #[must_use]
     pub fn file_name(&self) -> &'static str {
-        self.url.rsplit('/').next().unwrap_or(self.url)
+        download::file_name(self.url)
     }
 
     /// Where a download puts it.
@@ -219,13 +206,12 @@ impl AssetFile {
 }
 
 /// A checkpoint path as given, or an asset name resolved to its cached (or just
-/// downloaded) file; with the
-/// asset when it was one (its arch is then known without inference).
+/// downloaded) file; with the asset when it was one (its arch is then known without
+/// inference).
 ///
 /// # Errors
 /// [`ModelError::AssetDownload`] for a known asset neither on disk nor downloadable;
-/// [`ModelError::UnknownModel`]
-/// for a path that does not exist and is no asset name.
+/// [`ModelError::UnknownModel`] for a path that does not exist and is no asset name.
 pub fn resolve_model(model: &str) -> Result<(PathBuf, Option<Asset>), ModelError> {
     let path = Path::new(model);
     if path.exists() {
@@ -248,7 +234,8 @@ mod tests {
     fn every_asset_has_a_known_arch() {
         for asset in ASSETS {
             super::super::ArchConfig::preset(asset.arch).unwrap();
-            assert!(asset.file_name().ends_with(".pt"));
+            assert!(asset.checkpoint().file_name().ends_with(".pt"));
+            assert!(TOKENIZERS.contains(&asset.tokenizer()), "{}", asset.name);
         }
         assert_eq!(
             Asset::by_name("omniASR_CTC_300M").unwrap().url,

@@ -67,11 +67,16 @@ pub fn source_url(url: &str) -> String {
 fn with_mirror(url: &str, mirror: Option<&str>) -> String {
     match mirror {
         Some(mirror) if !mirror.is_empty() => {
-            let file = url.rsplit('/').next().unwrap_or(url);
-            format!("{}/{file}", mirror.trim_end_matches('/'))
+            format!("{}/{}", mirror.trim_end_matches('/'), file_name(url))
         }
         _ => url.to_owned(),
     }
+}
+
+/// The file a URL names: its last path segment.
+#[must_use]
+pub fn file_name(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or(url)
 }
 
 /// Downloads `url` (or its mirror) to `dest` unless `dest` already exists, with a
