@@ -482,7 +482,9 @@ fn a_run_made_at_an_older_commit_reproduces_in_a_worktree() {
 
     // Later: that change is committed, and the code moves on.
     git(&["commit", "-q", "-am", "newer"]);
-    let build_cache = tempfile::tempdir().unwrap();
+    // Beside the target directory, as a user's cache usually is: on the same file system,
+    // the seed's libraries are hard links rather than gigabytes of copies.
+    let build_cache = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let again = Command::new(env!("CARGO_BIN_EXE_trainer"))
         .args(["reproduce", &id])
         .current_dir(root)

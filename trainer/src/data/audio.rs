@@ -236,13 +236,40 @@ pub fn encode_wav_i16(samples: &[f32], sample_rate_hz: u32) -> Result<Vec<u8>, A
 /// Rounds a `[-1, 1]` sample to 16-bit PCM, clipping out-of-range values.
 #[must_use]
 pub fn quantize_i16(sample: f32) -> i16 {
-    // `as` saturates for floats, so values beyond full scale clip instead of wrapping.
-    (sample * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16
+    // Rounds half away from zero, as `f32::round` does, but without its libm call (x86-64
+    // has no rounding instruction before SSE4.1), so the loop over a file vectorises:
+    // in f64 the sum is exact, and truncation then rounds. `as` saturates, so values
+    // beyond full scale clip instead of wrapping, and NaN becomes 0.
+    let scaled = f64::from(sample) * 32_768.0;
+    (scaled + 0.5_f64.copysign(scaled)) as i16
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The same value as the plain `round` and `clamp` it replaces, for every float.
+        #[test]
+        fn quantize_rounds_half_away_and_clips(bits in proptest::num::u32::ANY) {
+            let sample = f32::from_bits(bits);
+            let expected = (sample * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16;
+            proptest::prop_assert_eq!(quantize_i16(sample), expected);
+        }
+    }
+
+    #[test]
+    fn quantize_handles_ties_and_full_scale() {
+        let step = 1.0 / 32_768.0;
+        assert_eq!(quantize_i16(0.5 * step), 1);
+        assert_eq!(quantize_i16(-0.5 * step), -1);
+        assert_eq!(quantize_i16(1.5 * step), 2);
+        assert_eq!(quantize_i16(0.499_999_97 * step), 0);
+        assert_eq!(quantize_i16(1.0), 32_767);
+        assert_eq!(quantize_i16(-1.0), -32_768);
+        assert_eq!(quantize_i16(f32::INFINITY), 32_767);
+        assert_eq!(quantize_i16(f32::NAN), 0);
+    }
 
     #[test]
     fn wav_roundtrip_keeps_rate_and_samples() {

@@ -195,7 +195,8 @@ fn build_cache() -> PathBuf {
 /// Copies a profile directory's compiled units (`deps/`, `build/`, `.fingerprint/`) with
 /// their modification times, which cargo's freshness checks compare; the dependencies'
 /// artifacts are then fresh for the checkout too (their hashes do not depend on where
-/// the workspace is), while dialekt's own crates are rebuilt. Written beside and renamed.
+/// the workspace is), while dialekt's own crates are rebuilt. Libraries are hard-linked
+/// where possible (see [`is_replaced_by_rename`]). Written beside and renamed.
 fn seed_target(from: &Path, to: &Path) -> anyhow::Result<()> {
     let partial = to.with_extension("partial");
     if partial.exists() {
@@ -224,16 +225,36 @@ fn copy_tree(from: &Path, to: &Path, libraries_only: bool) -> anyhow::Result<()>
         if kind.is_dir() {
             copy_tree(&source, &target, libraries_only)?;
         } else if kind.is_file() && !(libraries_only && source.extension().is_none()) {
-            fs_err::copy(&source, &target)?;
-            let modified = entry.metadata()?.modified()?;
-            fs_err::File::options()
-                .write(true)
-                .open(&target)?
-                .set_modified(modified)?;
+            link_or_copy(&source, &target)?;
         }
         // Symlinks (none are made by cargo in these directories) are skipped.
     }
     Ok(())
+}
+
+/// A hard link where the file may be shared and the file system allows it, else a copy
+/// with the original's modification time.
+fn link_or_copy(source: &Path, target: &Path) -> anyhow::Result<()> {
+    if is_replaced_by_rename(source) && fs_err::hard_link(source, target).is_ok() {
+        return Ok(());
+    }
+    fs_err::copy(source, target)?;
+    let modified = fs_err::metadata(source)?.modified()?;
+    fs_err::File::options()
+        .write(true)
+        .open(target)?
+        .set_modified(modified)?;
+    Ok(())
+}
+
+/// Whether rustc replaces the file by writing a new one and renaming it over the old,
+/// as it does for libraries and their metadata: such a file can be shared by a hard
+/// link (same file system), since a rebuild in either target directory leaves the other's
+/// copy intact. They are most of the seed's gigabytes. Everything else (dep-info,
+/// fingerprints, build-script output) may be rewritten in place, so it is copied.
+fn is_replaced_by_rename(file: &Path) -> bool {
+    file.extension()
+        .is_some_and(|extension| extension == "rlib" || extension == "rmeta")
 }
 
 #[cfg(test)]
@@ -288,5 +309,38 @@ mod tests {
         assert!(!seeded.join("incremental").exists());
         assert!(seeded.join("deps/libburn-1234.rlib").exists());
         assert!(!seeded.join("deps/train_run-1234").exists());
+    }
+
+    /// Libraries are shared by hard links (no second copy of gigabytes on one file
+    /// system); a rebuild's rename in the seeded directory leaves the original alone,
+    /// while a file that may be rewritten in place is a copy of its own.
+    #[cfg(unix)]
+    #[test]
+    fn seeding_links_libraries_and_copies_what_may_be_rewritten() {
+        use std::os::unix::fs::MetadataExt as _;
+        let from = tempfile::tempdir().unwrap();
+        let to = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(from.path().join("deps")).unwrap();
+        for file in ["libburn-1.rlib", "libburn-1.rmeta", "burn-1.d"] {
+            fs_err::write(from.path().join("deps").join(file), file).unwrap();
+        }
+        let seeded = to.path().join("debug");
+        seed_target(from.path(), &seeded).unwrap();
+
+        let links = |file: &str| {
+            fs_err::metadata(seeded.join("deps").join(file))
+                .unwrap()
+                .nlink()
+        };
+        assert_eq!(links("libburn-1.rlib"), 2);
+        assert_eq!(links("libburn-1.rmeta"), 2);
+        assert_eq!(links("burn-1.d"), 1);
+
+        // rustc's way of replacing a library: a new file renamed over the old one.
+        let rebuilt = seeded.join("deps/libburn-1.rlib");
+        fs_err::write(seeded.join("deps/tmp.a"), "rebuilt").unwrap();
+        fs_err::rename(seeded.join("deps/tmp.a"), &rebuilt).unwrap();
+        let original = fs_err::read_to_string(from.path().join("deps/libburn-1.rlib")).unwrap();
+        assert_eq!(original, "libburn-1.rlib");
     }
 }
