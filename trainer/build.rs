@@ -63,7 +63,8 @@ fn compile_gang_shim() {
          (looked in {})",
         gloo.display()
     );
-    cc::Build::new()
+    let mut build = cc::Build::new();
+    build
         .cpp(true)
         .pic(true)
         .std("c++17")
@@ -73,13 +74,78 @@ fn compile_gang_shim() {
         .define("USE_C10D_GLOO", None)
         .include(&include)
         .include(include.join("torch/csrc/api/include"))
-        .include(&gloo)
-        .file("csrc/gang.cpp")
-        .compile("dialekt_gang");
+        .include(&gloo);
+    #[cfg(feature = "nccl")]
+    let cuda = cuda_includes(&lib);
+    #[cfg(feature = "nccl")]
+    for dir in &cuda {
+        build.include(dir);
+    }
+    #[cfg(feature = "nccl")]
+    build
+        .define("USE_C10D_NCCL", None)
+        .define("DIALEKT_NCCL", None);
+    build.file("csrc/gang.cpp").compile("dialekt_gang");
     // After the shim on the link line, so its references to c10d resolve.
     println!("cargo:rustc-link-search=native={}", lib.display());
+    #[cfg(feature = "nccl")]
+    {
+        println!("cargo:rustc-link-lib=dylib=torch_cuda");
+        println!("cargo:rustc-link-lib=dylib=c10_cuda");
+        link_cudart(&cuda);
+    }
     println!("cargo:rustc-link-lib=dylib=torch_cpu");
     println!("cargo:rustc-link-lib=dylib=c10");
+}
+
+/// The CUDA header directories c10d's NCCL headers need (the CUDA runtime, `crt/`,
+/// CCCL's `nv/target`, `nccl.h`): `$CUDA_INCLUDE_DIRS` (':'-separated), else a CUDA
+/// toolkit (`$CUDA_HOME`, default `/usr/local/cuda`) and the pip wheels beside a pip
+/// torch (`site-packages/nvidia/*/include`).
+#[cfg(feature = "nccl")]
+fn cuda_includes(torch_lib: &std::path::Path) -> Vec<std::path::PathBuf> {
+    use std::path::PathBuf;
+
+    println!("cargo:rerun-if-env-changed=CUDA_INCLUDE_DIRS");
+    println!("cargo:rerun-if-env-changed=CUDA_HOME");
+    let mut dirs: Vec<PathBuf> = match std::env::var_os("CUDA_INCLUDE_DIRS") {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => {
+            let toolkit = std::env::var_os("CUDA_HOME")
+                .map_or_else(|| PathBuf::from("/usr/local/cuda"), PathBuf::from)
+                .join("include");
+            // site-packages/torch/lib → site-packages/nvidia/<package>/include
+            let wheels = torch_lib
+                .parent()
+                .and_then(std::path::Path::parent)
+                .map(|site| site.join("nvidia"));
+            let mut wheel_dirs: Vec<PathBuf> = wheels
+                .and_then(|nvidia| std::fs::read_dir(nvidia).ok())
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|entry| entry.path().join("include"))
+                .filter(|dir| dir.is_dir())
+                .collect();
+            wheel_dirs.sort();
+            std::iter::once(toolkit).chain(wheel_dirs).collect()
+        }
+    };
+    dirs.retain(|dir| dir.is_dir());
+    for needed in [
+        "cuda_runtime_api.h",
+        "crt/host_config.h",
+        "nv/target",
+        "nccl.h",
+    ] {
+        assert!(
+            dirs.iter().any(|dir| dir.join(needed).exists()),
+            "the `nccl` feature needs CUDA's {needed}, found in none of {dirs:?}: install a CUDA \
+             toolkit (CUDA_HOME) or, beside a pip torch, `pip install nvidia-cuda-nvcc-cu12 \
+             nvidia-cuda-cccl-cu12` (headers of torch's CUDA version), or set CUDA_INCLUDE_DIRS"
+        );
+    }
+    dirs
 }
 
 /// The libtorch version torch-sys links against, found the way torch-sys finds it:
@@ -107,4 +173,31 @@ fn libtorch_version() -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Links the CUDA runtime, which c10's inline CUDA helpers in the shim call directly: the
+/// toolkit's `libcudart.so`, or the pip wheel's `libcudart.so.12` (no unversioned name),
+/// found beside the include directories; its directory goes into the binary's run path,
+/// since a pip torch's `lib/` (on `LD_LIBRARY_PATH`) does not hold it.
+#[cfg(feature = "nccl")]
+fn link_cudart(include_dirs: &[std::path::PathBuf]) {
+    let found = include_dirs
+        .iter()
+        .filter_map(|include| include.parent())
+        .flat_map(|root| [root.join("lib64"), root.join("lib")])
+        .find_map(|dir| {
+            ["libcudart.so", "libcudart.so.12", "libcudart.so.13"]
+                .into_iter()
+                .find(|name| dir.join(name).exists())
+                .map(|name| (dir, name))
+        });
+    let Some((dir, name)) = found else {
+        panic!(
+            "the `nccl` feature needs the CUDA runtime library (libcudart.so) beside one of \
+             {include_dirs:?}"
+        );
+    };
+    println!("cargo:rustc-link-search=native={}", dir.display());
+    println!("cargo:rustc-link-lib=dylib:+verbatim={name}");
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
 }

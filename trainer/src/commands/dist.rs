@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 
 use crate::distributed::GangConfig;
-use crate::distributed::launch::{self, Ended};
+use crate::distributed::launch::{self, Ended, LaunchArgs, LocalGang};
 
 #[derive(Debug, Subcommand)]
 pub enum DistCommand {
@@ -20,10 +20,10 @@ pub enum DistCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Spawn this many local ranks (as torchrun's --nproc-per-node) instead of reading
-    /// the launcher's environment.
-    #[arg(long, value_name = "N")]
-    pub nproc_per_node: Option<usize>,
+    /// Spawn the ranks here (as torchrun does) instead of reading the launcher's
+    /// environment.
+    #[command(flatten)]
+    pub launch: LaunchArgs,
     /// Size of the buffer timed for bandwidth, in MB.
     #[arg(long, default_value_t = 16)]
     pub megabytes: usize,
@@ -41,11 +41,11 @@ impl DistCommand {
 
 impl CheckArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        if let Some(nproc) = self.nproc_per_node {
-            if nproc < 2 {
-                bail!("--nproc-per-node {nproc}: a gang needs at least 2 ranks");
-            }
-            return spawn_local_ranks(&launch::rank_args(), nproc);
+        if let Some(nproc) = self.launch.nproc_per_node {
+            let Some(local) = self.launch.local_gang()? else {
+                bail!("--nproc-per-node {nproc} on one node: a gang needs at least 2 ranks");
+            };
+            return spawn_local_ranks(&launch::rank_args(), &local);
         }
         let config = GangConfig::from_process_env()?.context(
             "not launched as a gang: WORLD_SIZE is unset or 1 (torchrun, srun and blaunch wrappers set it; or pass --nproc-per-node)",
@@ -54,16 +54,24 @@ impl CheckArgs {
     }
 }
 
-/// Runs `args` as `nproc` local ranks of a gang; fails naming the first rank that did.
+/// Runs `args` as this node's ranks of `gang`; fails naming the first rank that did.
 ///
 /// # Errors
-/// The ranks cannot be started, or one failed (the others are then stopped).
-pub fn spawn_local_ranks(args: &[String], nproc: usize) -> anyhow::Result<ExitCode> {
+/// The ranks cannot be started, or one failed (the others here are then stopped).
+pub fn spawn_local_ranks(args: &[String], gang: &LocalGang) -> anyhow::Result<ExitCode> {
     crate::distributed::ensure_available()?;
-    match launch::run_local(args, nproc).context("spawning the local ranks")? {
+    match launch::run_local(args, gang).context("spawning the local ranks")? {
         Ended::Completed => Ok(ExitCode::SUCCESS),
         Ended::Failed { rank, status } => {
-            bail!("rank {rank} of {nproc} failed ({status}); the other ranks were stopped")
+            let others = if gang.nnodes > 1 {
+                "the other ranks of this node were stopped"
+            } else {
+                "the other ranks were stopped"
+            };
+            bail!(
+                "rank {rank} of {} failed ({status}); {others}",
+                gang.world_size()
+            )
         }
     }
 }
@@ -106,9 +114,13 @@ fn check(config: GangConfig, megabytes: usize) -> anyhow::Result<ExitCode> {
     gang.barrier()?;
     writeln!(
         std::io::stdout().lock(),
-        "rank {rank}/{size}: all-reduce correct (sum of {count} ranks checked), {megabytes} MB in {:.1} ms ({bus_gbps:.2} GB/s bus bandwidth)",
+        "rank {rank}/{size}: all-reduce correct (sum of {count} ranks checked), {megabytes} MB in {:.1} ms ({bus_gbps:.2} GB/s bus bandwidth, {backend})",
         seconds * 1e3,
-        count = count[0]
+        count = count[0],
+        backend = match gang.config().backend {
+            crate::distributed::GangBackend::Gloo => "gloo",
+            crate::distributed::GangBackend::Nccl => "nccl",
+        },
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -145,7 +145,7 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> anyhow:
         tokenizer,
         normalization: experiment.dataset.text_normalization,
     };
-    let device = crate::commands::run::device(&experiment)?.without_autodiff();
+    let device = crate::commands::run::device(&experiment, None)?.without_autodiff();
     let model = saved.load_model(Wav2Vec2Asr::new(&arch, &device)?)?.valid();
     let data_root = root.join(experiment.dataset.path.as_deref().unwrap_or_default());
     let index = open_split(&data_root, &options.split)?;

@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::commands::config::ExperimentArgs;
 use crate::commands::dist::spawn_local_ranks;
 use crate::commands::eval::{EvalOptions, evaluate_run};
+use crate::distributed::launch::LaunchArgs;
 use crate::distributed::{self, Collective};
 use crate::model::ArchConfig;
 use crate::model::backend::{Accelerator, Backend};
@@ -41,11 +42,8 @@ pub struct RunArgs {
     /// Stop (with a checkpoint) once this many steps are done; the same command resumes.
     #[arg(long, value_name = "STEPS")]
     pub stop_after: Option<u64>,
-    /// Train data-parallel on N local ranks (as torchrun's --nproc-per-node), each with
-    /// `grad_accumulation.num_batches` micro-batches per step. Ranks started by torchrun,
-    /// srun or blaunch are recognised from RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT.
-    #[arg(long, value_name = "N")]
-    pub nproc_per_node: Option<usize>,
+    #[command(flatten)]
+    pub launch: LaunchArgs,
 }
 
 /// `origin.json`: where the run's starting weights and tokenizer came from.
@@ -61,8 +59,8 @@ impl RunArgs {
     /// Config problems (all listed), missing data/checkpoint/tokenizer (with how to get
     /// them), and training errors (the attempt is recorded as failed).
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        if let Some(nproc) = self.nproc_per_node.filter(|&n| n > 1) {
-            return spawn_local_ranks(&distributed::launch::rank_args(), nproc);
+        if let Some(local) = self.launch.local_gang()? {
+            return spawn_local_ranks(&distributed::launch::rank_args(), &local);
         }
         let gang = distributed::join_from_env()?;
         let gang = gang.as_deref();
@@ -267,7 +265,7 @@ pub fn execute(
         tokenizer,
         tokenizer_origin,
     } = inputs;
-    let device = device(experiment)?;
+    let device = device(experiment, gang.map(|gang| gang.local_rank()))?;
     let (model, model_origin) = model_plan.build(&device, experiment.seed)?;
     let origin_sha256 = match &model_origin {
         ModelOrigin::Checkpoint { sha256, .. } => Some(*sha256),
@@ -356,25 +354,42 @@ fn data_ready(experiment: &Experiment, root: &Path) -> Result<(), String> {
     ))
 }
 
-/// The device `backend` names, with `auto` meaning the first CUDA GPU if the machine has
-/// an NVIDIA driver, else the CPU.
+/// The device `backend` names, with `auto` meaning a CUDA GPU if the machine has an
+/// NVIDIA driver, else the CPU. A rank of a gang (`local_rank`) takes its own GPU for
+/// `auto` and a bare `cuda`: `cuda:LOCAL_RANK`, torchrun's convention, so the ranks of a
+/// node do not all crowd onto GPU 0; `cuda:N` still pins one.
 ///
 /// # Errors
 /// A backend not compiled in, or a device it cannot use.
-pub fn device(experiment: &Experiment) -> anyhow::Result<burn::tensor::Device> {
+pub fn device(
+    experiment: &Experiment,
+    local_rank: Option<usize>,
+) -> anyhow::Result<burn::tensor::Device> {
     let backend = match experiment.backend.name {
         BackendName::Tch => Backend::Tch,
         BackendName::Flex => Backend::Flex,
         BackendName::Cuda => Backend::Cuda,
     };
-    let accelerator = match experiment.backend.device.as_str() {
-        "auto" if Path::new("/dev/nvidiactl").exists() && backend != Backend::Flex => {
-            Accelerator::Cuda(0)
-        }
-        "auto" => Accelerator::Cpu,
-        other => other.parse().context("backend.device")?,
-    };
+    let has_nvidia = Path::new("/dev/nvidiactl").exists();
+    let accelerator = accelerator(&experiment.backend.device, backend, has_nvidia, local_rank)
+        .context("backend.device")?;
     Ok(backend.device(accelerator).context("backend")?.autodiff())
+}
+
+/// `backend.device` resolved (see [`device`]).
+fn accelerator(
+    spec: &str,
+    backend: Backend,
+    has_nvidia: bool,
+    local_rank: Option<usize>,
+) -> Result<Accelerator, crate::model::ModelError> {
+    let own_gpu = Accelerator::Cuda(local_rank.unwrap_or(0));
+    match spec {
+        "auto" if has_nvidia && backend != Backend::Flex => Ok(own_gpu),
+        "auto" => Ok(Accelerator::Cpu),
+        "cuda" => Ok(own_gpu),
+        other => other.parse(),
+    }
 }
 
 /// What the attempt computes in when the experiment asks for mixed precision: burn 0.22
@@ -433,4 +448,27 @@ fn end_attempt(
         }
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rank_of_a_gang_takes_its_own_gpu_unless_one_is_pinned() {
+        let resolve = |spec: &str, nvidia: bool, local_rank: Option<usize>| {
+            accelerator(spec, Backend::Tch, nvidia, local_rank).unwrap()
+        };
+        assert_eq!(resolve("auto", true, None), Accelerator::Cuda(0));
+        assert_eq!(resolve("auto", true, Some(3)), Accelerator::Cuda(3));
+        assert_eq!(resolve("cuda", false, Some(1)), Accelerator::Cuda(1));
+        assert_eq!(resolve("cuda:2", true, Some(1)), Accelerator::Cuda(2));
+        assert_eq!(resolve("auto", false, Some(1)), Accelerator::Cpu);
+        assert_eq!(resolve("cpu", true, Some(1)), Accelerator::Cpu);
+        assert_eq!(
+            accelerator("auto", Backend::Flex, true, Some(1)).unwrap(),
+            Accelerator::Cpu
+        );
+        assert!(accelerator("tpu", Backend::Tch, true, None).is_err());
+    }
 }

@@ -15,6 +15,38 @@ pub const MASTER_PORT: &str = "MASTER_PORT";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub const TIMEOUT_VAR: &str = "DIALEKT_GANG_TIMEOUT_S";
 
+/// Picks the process group: `gloo` or `nccl`. By default NCCL where the trainer is built
+/// with it (feature `nccl`) and the machine has an NVIDIA driver, else Gloo.
+pub const BACKEND_VAR: &str = "DIALEKT_GANG_BACKEND";
+
+/// The c10d process group a gang reduces over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GangBackend {
+    /// CPU tensors over TCP: any machine.
+    Gloo,
+    /// The rank's GPU (`LOCAL_RANK`), over NVLink/InfiniBand where there are.
+    Nccl,
+}
+
+impl GangBackend {
+    /// The shim's code for it (`kGloo`, `kNccl` in `csrc/gang.cpp`).
+    #[must_use]
+    pub fn code(self) -> i32 {
+        match self {
+            Self::Gloo => 0,
+            Self::Nccl => 1,
+        }
+    }
+
+    fn default_here() -> Self {
+        if cfg!(feature = "nccl") && std::path::Path::new("/dev/nvidiactl").exists() {
+            Self::Nccl
+        } else {
+            Self::Gloo
+        }
+    }
+}
+
 /// One process's place in a gang.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GangConfig {
@@ -25,6 +57,7 @@ pub struct GangConfig {
     pub master_addr: String,
     pub master_port: u16,
     pub timeout: Duration,
+    pub backend: GangBackend,
 }
 
 /// A launcher environment that does not describe a gang.
@@ -102,6 +135,20 @@ impl GangConfig {
             })?;
         let timeout = parse::<u64>(&env, TIMEOUT_VAR, "a number of seconds")?
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+        let backend = match env(BACKEND_VAR) {
+            None => GangBackend::default_here(),
+            Some(name) => match name.trim() {
+                "gloo" => GangBackend::Gloo,
+                "nccl" => GangBackend::Nccl,
+                _ => {
+                    return Err(GangError::InvalidVariable {
+                        name: BACKEND_VAR,
+                        value: name,
+                        expected: "gloo or nccl",
+                    });
+                }
+            },
+        };
         Ok(Some(Self {
             rank,
             world_size,
@@ -109,6 +156,7 @@ impl GangConfig {
             master_addr: required(MASTER_ADDR)?,
             master_port,
             timeout,
+            backend,
         }))
     }
 
@@ -181,6 +229,29 @@ mod tests {
         assert_eq!((gang.rank, gang.world_size, gang.local_rank), (3, 4, 1));
         assert_eq!(gang.address(), "node07:29500");
         assert_eq!(gang.timeout, Duration::from_secs(60));
+        assert_eq!(gang.backend, GangBackend::Gloo, "no GPU here");
+    }
+
+    #[test]
+    fn the_process_group_can_be_chosen() {
+        let gang = |backend: &str| {
+            config(&[
+                ("WORLD_SIZE", "2"),
+                ("RANK", "0"),
+                ("MASTER_ADDR", "h"),
+                ("MASTER_PORT", "1"),
+                ("DIALEKT_GANG_BACKEND", backend),
+            ])
+        };
+        assert_eq!(gang("nccl").unwrap().unwrap().backend, GangBackend::Nccl);
+        assert_eq!(gang("gloo").unwrap().unwrap().backend, GangBackend::Gloo);
+        let error = gang("mpi").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("DIALEKT_GANG_BACKEND=\"mpi\" is not gloo or nccl"),
+            "{error}"
+        );
     }
 
     #[test]

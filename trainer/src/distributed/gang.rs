@@ -17,6 +17,8 @@ unsafe extern "C" {
         rank: i32,
         world_size: i32,
         timeout_ms: i64,
+        backend: i32,
+        gpu: i32,
         error: *mut c_char,
         capacity: usize,
     ) -> *mut c_void;
@@ -70,6 +72,7 @@ impl Gang {
         let narrow =
             |n: usize| i32::try_from(n).map_err(|_| join_error(format!("{n} is too large a rank")));
         let (rank, world_size) = (narrow(config.rank)?, narrow(config.world_size)?);
+        let gpu = narrow(config.local_rank)?;
         let timeout_ms = i64::try_from(config.timeout.as_millis()).unwrap_or(i64::MAX);
         let mut error = vec![0 as c_char; ERROR_CAPACITY];
         // SAFETY: `address` is a NUL-terminated string and `error` a writable buffer of
@@ -82,6 +85,8 @@ impl Gang {
                 rank,
                 world_size,
                 timeout_ms,
+                config.backend.code(),
+                gpu,
                 error.as_mut_ptr(),
                 ERROR_CAPACITY,
             )
@@ -200,6 +205,10 @@ impl super::Collective for Gang {
 
     fn world_size(&self) -> usize {
         self.config.world_size
+    }
+
+    fn local_rank(&self) -> usize {
+        self.config.local_rank
     }
 
     fn all_reduce_sum_f32(&self, values: &mut [f32]) -> Result<(), GangError> {

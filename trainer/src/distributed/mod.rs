@@ -15,7 +15,7 @@ mod gang;
 pub mod launch;
 mod sync;
 
-pub use config::{GangConfig, GangError};
+pub use config::{GangBackend, GangConfig, GangError};
 #[cfg(feature = "distributed")]
 pub use gang::Gang;
 pub use sync::{BUCKET_ELEMENTS, Collective, all_reduce_gradients, writes};

@@ -19,6 +19,8 @@ use super::GangError;
 pub trait Collective {
     fn rank(&self) -> usize;
     fn world_size(&self) -> usize;
+    /// The rank among this node's ranks (which GPU of the node is this rank's).
+    fn local_rank(&self) -> usize;
     /// Replaces `values` by their sum over the gang.
     ///
     /// # Errors
@@ -193,6 +195,9 @@ mod tests {
         }
         fn world_size(&self) -> usize {
             2
+        }
+        fn local_rank(&self) -> usize {
+            0
         }
         fn all_reduce_sum_f32(&self, values: &mut [f32]) -> Result<(), GangError> {
             let peer = self.buffers.borrow_mut().remove(0);

@@ -7,7 +7,8 @@
 //!
 //! The scripts launch ranks the way each scheduler does it natively: Slurm's `srun` starts
 //! one task per rank on every node and the task's `SLURM_PROCID` becomes `RANK`; an LSF
-//! job (one node) runs `trainer run --nproc-per-node`.
+//! job runs `trainer run --nproc-per-node` on its host, or, over several hosts, one such
+//! launcher per host (`blaunch -z`) with torchrun's `--nnodes`/`--node-rank` rendezvous.
 
 mod script;
 mod sweep;

@@ -7,10 +7,6 @@ use super::{JobSpec, Scheduler};
 /// A job the scheduler's script form cannot express.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ScriptError {
-    #[error(
-        "an LSF job here runs on one node (its ranks started by --nproc-per-node); {0} nodes need Slurm, or launch blaunch yourself with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set"
-    )]
-    LsfMultiNode(usize),
     #[error("a job needs at least one node and one rank per node")]
     Empty,
 }
@@ -26,7 +22,6 @@ pub fn render(spec: &JobSpec) -> Result<String, ScriptError> {
     }
     match spec.scheduler {
         Scheduler::Slurm => Ok(slurm(spec)),
-        Scheduler::Lsf if r.nodes > 1 => Err(ScriptError::LsfMultiNode(r.nodes)),
         Scheduler::Lsf => Ok(lsf(spec)),
     }
 }
@@ -94,9 +89,14 @@ fn lsf(spec: &JobSpec) -> String {
     if let Some(queue) = &r.queue {
         directive(format!("-q {queue}"));
     }
+    // Slots per host; LSF counts them over the whole job.
     let slots = r.ranks_per_node * r.cpus_per_rank.unwrap_or(1);
-    directive(format!("-n {slots}"));
-    directive("-R \"span[hosts=1]\"".to_owned());
+    directive(format!("-n {}", slots * r.nodes));
+    if r.nodes > 1 {
+        directive(format!("-R \"span[ptile={slots}]\""));
+    } else {
+        directive("-R \"span[hosts=1]\"".to_owned());
+    }
     if r.gpus_per_node > 0 {
         directive(format!(
             "-gpu \"num={}:mode=exclusive_process\"",
@@ -112,8 +112,57 @@ fn lsf(spec: &JobSpec) -> String {
     directive(format!("-e {}/%J_%I.err", spec.log_dir.display()));
     s.push_str(&prologue(spec));
     s.push_str(&elements(spec, "LSB_JOBINDEX", 1));
-    let ranks = (r.ranks_per_node > 1).then_some(r.ranks_per_node);
-    let _ = writeln!(s, "exec {}", command(spec, ranks));
+    if r.nodes > 1 {
+        s.push_str(&lsf_nodes(spec));
+    } else {
+        let ranks = (r.ranks_per_node > 1).then_some(r.ranks_per_node);
+        let _ = writeln!(s, "exec {}", command(spec, ranks));
+    }
+    s
+}
+
+/// The body of an LSF job over several hosts: one launcher per host, started there by
+/// `blaunch -z`, spawns that node's ranks (torchrun's static rendezvous: `--nnodes`,
+/// `--node-rank`, and node 0's address and port). The job fails if any node's does.
+fn lsf_nodes(spec: &JobSpec) -> String {
+    let r = &spec.resources;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# The job's hosts, once each in allocation order (LSB_MCPU_HOSTS is \"host slots ...\");"
+    );
+    s.push_str(concat!(
+        "# the first hosts the rendezvous, on a port derived from the job id.\n",
+        "read -r -a mcpu <<< \"$LSB_MCPU_HOSTS\"\n",
+        "hosts=()\n",
+        "for ((i = 0; i < ${#mcpu[@]}; i += 2)); do hosts+=(\"${mcpu[i]}\"); done\n",
+    ));
+    let _ = writeln!(
+        s,
+        "if [ \"${{#hosts[@]}}\" -ne {nodes} ]; then\n  echo \"expected {nodes} hosts, LSF gave: $LSB_MCPU_HOSTS\" >&2\n  exit 2\nfi",
+        nodes = r.nodes
+    );
+    s.push_str(concat!(
+        "master_addr=${hosts[0]}\n",
+        "master_port=$((20000 + LSB_JOBID % 20000))\n",
+        "# One launcher per host; each spawns its node's ranks and stops them if one fails.\n",
+        "pids=()\n",
+        "for node in \"${!hosts[@]}\"; do\n",
+    ));
+    let _ = writeln!(
+        s,
+        "  blaunch -z \"${{hosts[node]}}\" bash -c 'cd \"$0\" && exec \"$@\"' {root} \\\n    {command} \\\n    --nnodes {nodes} --node-rank \"$node\" --master-addr \"$master_addr\" --master-port \"$master_port\" &",
+        root = quote(&spec.project_root.display().to_string()),
+        command = command(spec, Some(r.ranks_per_node)),
+        nodes = r.nodes,
+    );
+    s.push_str(concat!(
+        "  pids+=($!)\n",
+        "done\n",
+        "status=0\n",
+        "for pid in \"${pids[@]}\"; do wait \"$pid\" || status=1; done\n",
+        "exit \"$status\"\n",
+    ));
     s
 }
 
@@ -206,6 +255,15 @@ mod tests {
         if std::env::var_os("DIALEKT_BLESS").is_some() {
             dialekt_core::atomic::write_atomic(&path, script.as_bytes()).unwrap();
         }
+        let syntax = std::process::Command::new("bash")
+            .args(["-n", "-c", script])
+            .output()
+            .unwrap();
+        assert!(
+            syntax.status.success(),
+            "{name} is not valid bash: {}",
+            String::from_utf8_lossy(&syntax.stderr)
+        );
         let expected = fs_err::read_to_string(&path).unwrap();
         assert_eq!(
             script,
@@ -285,10 +343,95 @@ mod tests {
         golden("slurm_2x4gpu_sweep.sh", &script);
     }
 
+    /// Two hosts of two A100s each, a 2-element sweep.
     #[test]
-    fn lsf_refuses_several_nodes() {
-        let error = render(&spec(Scheduler::Lsf, 2, 2, &[])).unwrap_err();
-        assert_eq!(error, ScriptError::LsfMultiNode(2));
+    fn lsf_script_over_two_nodes_matches_the_golden_file() {
+        let script = render(&spec(
+            Scheduler::Lsf,
+            2,
+            2,
+            &["optimizer.config.lr=5e-6,1e-5"],
+        ))
+        .unwrap();
+        golden("lsf_2x2gpu_sweep.sh", &script);
+    }
+
+    /// Runs the body of a two-host LSF job with stand-ins for `blaunch` (runs the command
+    /// here, telling it the host it was asked for) and the trainer (records its host,
+    /// directory and arguments).
+    #[cfg(unix)]
+    fn run_two_host_job(mcpu_hosts: &str, failing_host: &str) -> (bool, String, Vec<String>) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let executable = |path: PathBuf, text: &str| {
+            fs_err::write(&path, text).unwrap();
+            fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        fs_err::create_dir_all(root.join("bin")).unwrap();
+        executable(
+            root.join("bin/blaunch"),
+            "#!/bin/bash\n[ \"$1\" = -z ] || exit 9\nHOST=$2; shift 2\nexport HOST\nexec \"$@\"\n",
+        );
+        executable(
+            root.join("trainer"),
+            &format!(
+                "#!/bin/bash\necho \"$HOST $PWD $*\" >> \"$LOG\"\n[ \"$HOST\" != {failing_host} ]\n"
+            ),
+        );
+        let mut job = spec(Scheduler::Lsf, 2, 2, &["optimizer.config.lr=5e-6,1e-5"]);
+        job.project_root.clone_from(&root);
+        job.trainer = root.join("trainer");
+        job.library_path = None;
+        let script = render(&job).unwrap();
+        let path = format!(
+            "{}:{}",
+            root.join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let output = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .current_dir("/")
+            .env("PATH", path)
+            .env("LSB_MCPU_HOSTS", mcpu_hosts)
+            .env("LSB_JOBID", "4242")
+            .env("LSB_JOBINDEX", "2")
+            .env("LOG", root.join("log"))
+            .output()
+            .unwrap();
+        let mut lines: Vec<String> = fs_err::read_to_string(root.join("log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| line.replace(&root.display().to_string(), "ROOT"))
+            .collect();
+        lines.sort();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stderr, lines)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_two_host_lsf_job_starts_one_launcher_per_host() {
+        let (ok, stderr, lines) = run_two_host_job("hostA 8 hostB 8", "none");
+        assert!(ok, "{stderr}");
+        let launcher = |host: &str, node: usize| {
+            format!(
+                "{host} ROOT run experiments/danish.yaml --set regime.num_steps=20000 --nproc-per-node 2 \
+                 --set optimizer.config.lr=1e-5 --nnodes 2 --node-rank {node} --master-addr hostA --master-port 24242"
+            )
+        };
+        assert_eq!(lines, [launcher("hostA", 0), launcher("hostB", 1)]);
+
+        let (ok, _, lines) = run_two_host_job("hostA 8 hostB 8", "hostB");
+        assert!(!ok, "a node's failure fails the job");
+        assert_eq!(lines.len(), 2);
+
+        let (ok, stderr, lines) = run_two_host_job("hostA 16", "none");
+        assert!(!ok && lines.is_empty());
+        assert!(
+            stderr.contains("expected 2 hosts, LSF gave: hostA 16"),
+            "{stderr}"
+        );
     }
 
     #[test]
