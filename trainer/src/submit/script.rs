@@ -159,8 +159,23 @@ fn lsf_nodes(spec: &JobSpec) -> String {
     s.push_str(concat!(
         "  pids+=($!)\n",
         "done\n",
+        "# The first node to fail ends the others at once, rather than leaving their ranks\n",
+        "# to time out in a collective (DIALEKT_GANG_TIMEOUT_S). Polled (`wait -n` needs bash 4.3).\n",
         "status=0\n",
-        "for pid in \"${pids[@]}\"; do wait \"$pid\" || status=1; done\n",
+        "left=${#pids[@]}\n",
+        "while [ \"$left\" -gt 0 ] && [ \"$status\" -eq 0 ]; do\n",
+        "  sleep 1\n",
+        "  running=\" $(jobs -pr | tr '\\n' ' ') \"\n",
+        "  for i in \"${!pids[@]}\"; do\n",
+        "    if [ -n \"${pids[i]}\" ] && [[ $running != *\" ${pids[i]} \"* ]]; then\n",
+        "      wait \"${pids[i]}\" || status=1\n",
+        "      pids[i]=\n",
+        "      left=$((left - 1))\n",
+        "    fi\n",
+        "  done\n",
+        "done\n",
+        "for pid in \"${pids[@]}\"; do [ -z \"$pid\" ] || kill \"$pid\" 2> /dev/null || true; done\n",
+        "wait\n",
         "exit \"$status\"\n",
     ));
     s
@@ -222,7 +237,9 @@ fn command(spec: &JobSpec, nproc_per_node: Option<usize>) -> String {
     if let Some(n) = nproc_per_node {
         parts.push(format!("--nproc-per-node {n}"));
     }
-    parts.push("\"${element[@]}\"".to_owned());
+    // Not "${element[@]}": bash before 4.4 (RHEL 7's 4.2) calls an empty array unbound
+    // under `set -u`.
+    parts.push("${element[@]+\"${element[@]}\"}".to_owned());
     parts.join(" ")
 }
 
@@ -373,10 +390,22 @@ mod tests {
             root.join("bin/blaunch"),
             "#!/bin/bash\n[ \"$1\" = -z ] || exit 9\nHOST=$2; shift 2\nexport HOST\nexec \"$@\"\n",
         );
+        // The failing host's launcher fails at once; the others run until they are
+        // stopped (then they say so), as ranks blocked in a collective would.
         executable(
             root.join("trainer"),
             &format!(
-                "#!/bin/bash\necho \"$HOST $PWD $*\" >> \"$LOG\"\n[ \"$HOST\" != {failing_host} ]\n"
+                "#!/bin/bash\necho \"$HOST $PWD $*\" >> \"$LOG\"\n\
+                 if [ {failing_host} = none ]; then exit 0; fi\n\
+                 if [ \"$HOST\" = {failing_host} ]; then\n\
+                   until [ -e \"$LOG.ready\" ]; do sleep 0.05; done\n\
+                   exit 1\n\
+                 fi\n\
+                 sleep 600 > /dev/null 2>&1 &\n\
+                 sleeper=$!\n\
+                 trap 'kill $sleeper; echo \"$HOST stopped\" >> \"$LOG\"; exit 143' TERM\n\
+                 touch \"$LOG.ready\"\n\
+                 wait $sleeper\n"
             ),
         );
         let mut job = spec(Scheduler::Lsf, 2, 2, &["optimizer.config.lr=5e-6,1e-5"]);
@@ -424,7 +453,11 @@ mod tests {
 
         let (ok, _, lines) = run_two_host_job("hostA 8 hostB 8", "hostB");
         assert!(!ok, "a node's failure fails the job");
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(
+            lines[1], "hostA stopped",
+            "the other node is stopped: {lines:?}"
+        );
 
         let (ok, stderr, lines) = run_two_host_job("hostA 16", "none");
         assert!(!ok && lines.is_empty());
