@@ -1,5 +1,5 @@
 // dialekt's shim over libtorch's c10d: the process group fairseq2 (torch.distributed)
-// trains with, bound through a C ABI that Rust calls (trainer/src/distributed/ffi.rs).
+// trains with, bound through a C ABI that Rust calls (trainer/src/distributed/gang.rs).
 //
 // A gang is a TCPStore rendezvous at MASTER_ADDR:MASTER_PORT (rank 0 hosts it) and a
 // process group over it: ProcessGroupGloo (CPU), or ProcessGroupNCCL on the rank's GPU

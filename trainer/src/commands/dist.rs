@@ -117,10 +117,7 @@ fn check(config: GangConfig, megabytes: usize) -> anyhow::Result<ExitCode> {
         "rank {rank}/{size}: all-reduce correct (sum of {count} ranks checked), {megabytes} MB in {:.1} ms ({bus_gbps:.2} GB/s bus bandwidth, {backend})",
         seconds * 1e3,
         count = count[0],
-        backend = match gang.config().backend {
-            crate::distributed::GangBackend::Gloo => "gloo",
-            crate::distributed::GangBackend::Nccl => "nccl",
-        },
+        backend = gang.config().backend.name(),
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -23,7 +23,7 @@ use crate::commands::eval::{EvalOptions, evaluate_run};
 use crate::distributed::launch::LaunchArgs;
 use crate::distributed::{self, Collective};
 use crate::model::ArchConfig;
-use crate::model::backend::{Accelerator, Backend};
+use crate::model::backend::{Accelerator, Backend, nvidia_driver_present};
 use crate::recording::{PlannedRun, environment, timestamp};
 use crate::submit::job_of_this_process;
 use crate::train::input::open_split;
@@ -370,9 +370,13 @@ pub fn device(
         BackendName::Flex => Backend::Flex,
         BackendName::Cuda => Backend::Cuda,
     };
-    let has_nvidia = Path::new("/dev/nvidiactl").exists();
-    let accelerator = accelerator(&experiment.backend.device, backend, has_nvidia, local_rank)
-        .context("backend.device")?;
+    let accelerator = accelerator(
+        &experiment.backend.device,
+        backend,
+        nvidia_driver_present(),
+        local_rank,
+    )
+    .context("backend.device")?;
     Ok(backend.device(accelerator).context("backend")?.autodiff())
 }
 

@@ -29,6 +29,8 @@ pub enum GangBackend {
 }
 
 impl GangBackend {
+    const ALL: [Self; 2] = [Self::Gloo, Self::Nccl];
+
     /// The shim's code for it (`kGloo`, `kNccl` in `csrc/gang.cpp`).
     #[must_use]
     pub fn code(self) -> i32 {
@@ -38,8 +40,17 @@ impl GangBackend {
         }
     }
 
+    /// Its name, as [`BACKEND_VAR`] takes it and `dist check` reports it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gloo => "gloo",
+            Self::Nccl => "nccl",
+        }
+    }
+
     fn default_here() -> Self {
-        if cfg!(feature = "nccl") && std::path::Path::new("/dev/nvidiactl").exists() {
+        if cfg!(feature = "nccl") && crate::model::backend::nvidia_driver_present() {
             Self::Nccl
         } else {
             Self::Gloo
@@ -137,17 +148,14 @@ impl GangConfig {
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
         let backend = match env(BACKEND_VAR) {
             None => GangBackend::default_here(),
-            Some(name) => match name.trim() {
-                "gloo" => GangBackend::Gloo,
-                "nccl" => GangBackend::Nccl,
-                _ => {
-                    return Err(GangError::InvalidVariable {
-                        name: BACKEND_VAR,
-                        value: name,
-                        expected: "gloo or nccl",
-                    });
-                }
-            },
+            Some(name) => GangBackend::ALL
+                .into_iter()
+                .find(|backend| backend.name() == name.trim())
+                .ok_or(GangError::InvalidVariable {
+                    name: BACKEND_VAR,
+                    value: name,
+                    expected: "gloo or nccl",
+                })?,
         };
         Ok(Some(Self {
             rank,

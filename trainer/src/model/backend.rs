@@ -125,6 +125,13 @@ impl Backend {
     }
 }
 
+/// Whether this machine has an NVIDIA driver (its control device), which is what `auto`
+/// devices and the default process group of a gang go by.
+#[must_use]
+pub fn nvidia_driver_present() -> bool {
+    std::path::Path::new("/dev/nvidiactl").exists()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
