@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use dialekt_trainer::cli::Cli;
 
+/// glibc's malloc unmaps and trims freed multi-megabyte blocks (decoded audio, Arrow
+/// buffers), so every utterance page-faults them back in; mimalloc keeps them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dialekt_trainer::cli::run(cli) {

@@ -340,21 +340,7 @@ mod tests {
                 ((i as f32 * 0.011).sin() * 20_000.0) as i32 * if i % 2 == 0 { 1 } else { -1 } / 3
             })
             .collect();
-        let mut bytes = Vec::new();
-        {
-            let mut sink = flac_bound::WriteWrapper(&mut bytes);
-            let mut encoder = flac_bound::FlacEncoder::new()
-                .unwrap()
-                .channels(2)
-                .bits_per_sample(16)
-                .sample_rate(22_050)
-                .init_write(&mut sink)
-                .unwrap();
-            encoder
-                .process_interleaved(&interleaved, frames as u32)
-                .unwrap();
-            encoder.finish().unwrap();
-        }
+        let bytes = crate::data::flac::encode_pcm16(&interleaved, 2, 22_050).unwrap();
         let audio = decode_audio(&bytes).unwrap();
         let scale = int_scale(16).unwrap();
         let expected = downmix(interleaved.iter().map(|&s| s as f32 * scale).collect(), 2);
