@@ -15,6 +15,7 @@
 //! whole path is testable without a device.
 
 pub mod audio;
+pub mod audio_column;
 pub mod batch;
 pub mod bucketing;
 pub mod coral;

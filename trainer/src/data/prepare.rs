@@ -29,7 +29,7 @@ use crate::data::writer::PartWriter;
 pub const PROVENANCE_KEY: &str = "dialekt.prepare";
 /// Bumped whenever the prepared bytes for the same input would change; parts of an
 /// older format are redone.
-pub const PREPARE_FORMAT: u32 = 2;
+pub const PREPARE_FORMAT: u32 = 3;
 
 /// What to prepare and where.
 #[derive(Debug, Clone)]
@@ -275,7 +275,7 @@ fn prepare_part(job: &PartJob, progress: &dyn PrepareProgress) -> Result<PartPro
             .iter()
             .map(|r| r.audio_size.unsigned_abs())
             .sum::<u64>();
-        writer.write(&rows)?;
+        writer.write(rows)?;
         progress.rows_done(batch.len() as u64);
     }
     let provenance = PartProvenance {
