@@ -49,11 +49,13 @@ impl PartWriter {
     pub fn create(path: &Path) -> Result<Self, Error> {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         fs_err::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let temp = tempfile::Builder::new()
-            .prefix(".part-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(dir, e))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".part-").suffix(".tmp");
+        // Temporary files are private (0600); a part is an ordinary file, readable as
+        // the umask allows (a corpus shared by a group on a cluster).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
         let file = temp.reopen().map_err(|e| Error::io(temp.path(), e))?;
         let file = fs_err::File::from_parts(file, temp.path());
         let props = WriterProperties::builder()
@@ -332,6 +334,18 @@ mod tests {
                 .collect();
             assert!(audio_of(&batch) == expected, "rows {skip}..{}", skip + take);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_part_gets_the_permissions_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let part = write_part(dir.path(), &rows(3));
+        let ordinary = dir.path().join("ordinary");
+        std::fs::File::create(&ordinary).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode(&part), mode(&ordinary));
     }
 
     fn read_metadata(path: &Path) -> parquet::file::metadata::ParquetMetaData {
