@@ -11,17 +11,29 @@
 //! `RLE_DICTIONARY` values with `RLE` levels, the encodings the generic writer uses,
 //! so every Parquet reader reads it as before.
 //!
+//! [`read_rows`] is the other half: the loader reads a few rows from many row groups,
+//! and Arrow's reader spends most of that decoding each byte through the dictionary
+//! and building list offsets from per-value levels. For a chunk in this layout it
+//! reads the pages holding the wanted rows (the offset index skips the rest) and
+//! slices the bytes out; for any other layout (a corpus written by pyarrow, say) it
+//! answers `None` and the caller reads through Arrow.
+//!
 //! Level layout, for the schema's `required group audio_bytes (LIST) { repeated group
 //! list { required int32 item (INT_8) } }`: max repetition level 1, max definition
 //! level 1. A row of `n > 0` bytes is `n` slots: repetition 0 then 1s, definition 1.
 //! An empty list is one slot with definition 0 and no value.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use bytes::Bytes;
 use parquet::basic::{Compression, Encoding};
-use parquet::column::page::{CompressedPage, Page, PageWriter};
+use parquet::column::page::{CompressedPage, Page, PageReader, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder};
+use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder, ParquetMetaData};
+use parquet::file::reader::ChunkReader;
+use parquet::file::serialized_reader::SerializedPageReader;
 use parquet::file::writer::{SerializedPageWriter, SerializedRowGroupWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
@@ -60,7 +72,6 @@ impl AudioChunk {
             slots += page_slots;
         }
         pages.close()?;
-        drop(pages);
         let bytes = Bytes::from(sink.into_inner()?);
         let size = to_i64(bytes.len())?;
         let metadata = ColumnChunkMetaData::builder(descr)
@@ -99,17 +110,281 @@ impl AudioChunk {
     }
 }
 
+/// Reads the bytes of `rows` (sorted, unique, numbered within the row group) of one
+/// row group's `audio_bytes` chunk (leaf `column`), straight from its pages.
+///
+/// `Ok(None)` if the chunk is not in the layout [`AudioChunk::encode`] writes, or the
+/// file has no offset index: the caller then reads it through Arrow.
+///
+/// # Errors
+/// [`ParquetError`] if a page cannot be read or is inconsistent (levels that overrun
+/// the page, fewer values than levels say, rows past the row group's end).
+pub fn read_rows<R: ChunkReader + 'static>(
+    reader: Arc<R>,
+    metadata: &ParquetMetaData,
+    row_group: usize,
+    column: usize,
+    rows: &[u32],
+) -> Result<Option<Vec<Vec<u8>>>, ParquetError> {
+    let group = metadata.row_group(row_group);
+    let chunk = group.column(column);
+    let descr = chunk.column_descr();
+    let index = metadata.page_index_for_row_group(row_group);
+    let (1, 1, Some(offsets)) = (
+        descr.max_rep_level(),
+        descr.max_def_level(),
+        index.offset_index(column),
+    ) else {
+        return Ok(None);
+    };
+    let total_rows = usize::try_from(group.num_rows()).unwrap_or(0);
+    let locations = offsets.page_locations().clone();
+    let mut pages = SerializedPageReader::new(reader, chunk, total_rows, Some(locations))?;
+    let mut wanted = rows.iter().map(|&row| row as usize).peekable();
+    let mut out = Vec::with_capacity(rows.len());
+    let (mut first_row, mut identity_dictionary) = (0, false);
+    while let Some(next) = pages.peek_next_page()? {
+        if next.is_dict {
+            let Some(Page::DictionaryPage { buf, .. }) = pages.get_next_page()? else {
+                return Ok(None);
+            };
+            identity_dictionary = *buf == *dictionary_bytes();
+            continue;
+        }
+        let end = first_row + next.num_rows.unwrap_or(0);
+        if wanted.peek().is_none_or(|&row| row >= end) {
+            pages.skip_next_page()?;
+            first_row = end;
+            continue;
+        }
+        if !identity_dictionary {
+            return Ok(None);
+        }
+        let Some(page) = pages.get_next_page()? else {
+            break;
+        };
+        let Some(decoded) = DecodedPage::parse(&page)? else {
+            return Ok(None);
+        };
+        while let Some(row) = wanted.next_if(|&row| row < end) {
+            out.push(decoded.row(row - first_row)?.to_vec());
+        }
+        first_row = end;
+    }
+    if out.len() != rows.len() {
+        return Err(corrupt(format!(
+            "{} of {} wanted rows are in the row group's {total_rows}",
+            out.len(),
+            rows.len()
+        )));
+    }
+    Ok(Some(out))
+}
+
+/// A data page's values and where each of its rows' values lie.
+#[derive(Debug)]
+struct DecodedPage {
+    values: Vec<u8>,
+    rows: Vec<Range<usize>>,
+}
+
+impl DecodedPage {
+    /// `Ok(None)` unless it is a V1 `RLE_DICTIONARY` page with RLE-run levels and 8-bit
+    /// indices, as [`data_page`] writes.
+    fn parse(page: &Page) -> Result<Option<Self>, ParquetError> {
+        let Page::DataPage {
+            buf,
+            encoding: Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY,
+            def_level_encoding: Encoding::RLE,
+            rep_level_encoding: Encoding::RLE,
+            ..
+        } = page
+        else {
+            return Ok(None);
+        };
+        let Some((repetition, rest)) = level_runs(buf)? else {
+            return Ok(None);
+        };
+        let Some((definition, rest)) = level_runs(rest)? else {
+            return Ok(None);
+        };
+        let rows = row_ranges(&repetition, &definition)?;
+        let count = rows.last().map_or(0, |row| row.end);
+        let Some(values) = indices(rest, count)? else {
+            return Ok(None);
+        };
+        Ok(Some(Self { values, rows }))
+    }
+
+    fn row(&self, row: usize) -> Result<&[u8], ParquetError> {
+        let range = self
+            .rows
+            .get(row)
+            .ok_or_else(|| corrupt(format!("row {row} is not in its page")))?;
+        Ok(&self.values[range.clone()])
+    }
+}
+
+/// One V1 level section (`u32` length, then runs); `None` if it has a bit-packed run,
+/// which [`Runs::write_v1`] never writes.
+fn level_runs(buf: &[u8]) -> Result<Option<(Vec<(u8, usize)>, &[u8])>, ParquetError> {
+    let (length, rest) = buf
+        .split_first_chunk::<4>()
+        .ok_or_else(|| corrupt("levels length missing".into()))?;
+    let length = u32::from_le_bytes(*length) as usize;
+    if length > rest.len() {
+        return Err(corrupt(format!(
+            "levels of {length} bytes overrun the page"
+        )));
+    }
+    let (mut section, rest) = rest.split_at(length);
+    let mut runs = Vec::new();
+    while !section.is_empty() {
+        let header = read_uleb128(&mut section)?;
+        let Some((&level, tail)) = section.split_first() else {
+            return Err(corrupt("level run without its value".into()));
+        };
+        if header & 1 == 1 {
+            return Ok(None);
+        }
+        runs.push((level, header >> 1));
+        section = tail;
+    }
+    Ok(Some((runs, rest)))
+}
+
+/// Each row's range of values, from its levels: a row starts at repetition 0 and runs
+/// over the 1s after it; definition 0 at its start marks an empty list.
+fn row_ranges(
+    repetition: &[(u8, usize)],
+    definition: &[(u8, usize)],
+) -> Result<Vec<Range<usize>>, ParquetError> {
+    let mut row_slots: Vec<usize> = Vec::new();
+    for &(level, count) in repetition {
+        match (level, row_slots.last_mut()) {
+            (0, _) => row_slots.extend(std::iter::repeat_n(1, count)),
+            (1, Some(slots)) => *slots += count,
+            _ => return Err(corrupt(format!("repetition level {level} out of place"))),
+        }
+    }
+    let mut definitions = LevelCursor::new(definition);
+    let (mut ranges, mut start) = (Vec::with_capacity(row_slots.len()), 0);
+    for slots in row_slots {
+        // All 1 for a list of `slots` values; a single 0 for an empty list.
+        let values = match definitions.take(slots) {
+            Some(1) => slots,
+            Some(0) if slots == 1 => 0,
+            _ => return Err(corrupt("definition levels disagree with repetition".into())),
+        };
+        ranges.push(start..start + values);
+        start += values;
+    }
+    Ok(ranges)
+}
+
+/// Walks run-length encoded levels a run at a time, not a level at a time.
+#[derive(Debug)]
+struct LevelCursor<'r> {
+    runs: &'r [(u8, usize)],
+    /// Levels of `runs[0]` already taken.
+    used: usize,
+}
+
+impl<'r> LevelCursor<'r> {
+    fn new(runs: &'r [(u8, usize)]) -> Self {
+        Self { runs, used: 0 }
+    }
+
+    /// Takes the next `count` levels; their level if they all share one.
+    fn take(&mut self, mut count: usize) -> Option<u8> {
+        let mut shared = None;
+        while count > 0 {
+            let &(level, run) = self.runs.first()?;
+            if shared
+                .replace(level)
+                .is_some_and(|earlier| earlier != level)
+            {
+                return None;
+            }
+            let step = count.min(run - self.used);
+            (count, self.used) = (count - step, self.used + step);
+            if self.used == run {
+                (self.runs, self.used) = (&self.runs[1..], 0);
+            }
+        }
+        shared
+    }
+}
+
+/// `count` dictionary indices (here the bytes themselves); `None` unless 8 bits wide.
+fn indices(buf: &[u8], count: usize) -> Result<Option<Vec<u8>>, ParquetError> {
+    let Some((&INDEX_BIT_WIDTH, mut runs)) = buf.split_first() else {
+        return Ok(None);
+    };
+    let mut values = Vec::with_capacity(count + 8);
+    while values.len() < count {
+        let header = read_uleb128(&mut runs)?;
+        let length = header >> 1;
+        if length == 0 {
+            return Err(corrupt("empty index run".into()));
+        }
+        if header & 1 == 1 {
+            let bytes = length * 8;
+            let (run, tail) = runs
+                .split_at_checked(bytes)
+                .ok_or_else(|| corrupt(format!("{bytes} packed bytes overrun the page")))?;
+            values.extend_from_slice(run);
+            runs = tail;
+        } else {
+            let (&value, tail) = runs
+                .split_first()
+                .ok_or_else(|| corrupt("index run without its value".into()))?;
+            values.resize(values.len() + length, value);
+            runs = tail;
+        }
+    }
+    values.truncate(count);
+    Ok(Some(values))
+}
+
+fn read_uleb128(buf: &mut &[u8]) -> Result<usize, ParquetError> {
+    let mut value = 0_usize;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = buf
+            .split_first()
+            .ok_or_else(|| corrupt("run header cut short".into()))?;
+        *buf = rest;
+        value |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(corrupt("run header too long".into()))
+}
+
+fn corrupt(what: String) -> ParquetError {
+    ParquetError::General(format!("audio_bytes page: {what}"))
+}
+
 /// Dictionary entry `i` is byte `i` read as `int8`, widened to `INT32` (`PLAIN`).
 fn dictionary_page() -> Page {
-    let buf: Vec<u8> = (0..=u8::MAX)
-        .flat_map(|byte| i32::from(byte.cast_signed()).to_le_bytes())
-        .collect();
     Page::DictionaryPage {
-        buf: buf.into(),
+        buf: dictionary_bytes().clone(),
         num_values: 256,
         encoding: Encoding::PLAIN,
         is_sorted: false,
     }
+}
+
+/// The `PLAIN` bytes of that dictionary, made once.
+fn dictionary_bytes() -> &'static Bytes {
+    static BYTES: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    BYTES.get_or_init(|| {
+        (0..=u8::MAX)
+            .flat_map(|byte| i32::from(byte.cast_signed()).to_le_bytes())
+            .collect::<Vec<u8>>()
+            .into()
+    })
 }
 
 /// Consecutive runs of rows holding about [`PAGE_VALUE_BYTES`] each (at least one row).

@@ -1,8 +1,9 @@
 //! Turning a planned batch (utterance indices) into padded audio.
 //!
 //! Rows are read with a row selection per row group, so only the pages holding the
-//! requested utterances are decompressed; FLAC decoding and `normalize_audio` run in
-//! parallel over the batch's utterances.
+//! requested utterances are decompressed; the audio column of a corpus `data prepare`
+//! wrote is sliced straight out of those pages ([`audio_column::read_rows`]). FLAC
+//! decoding and `normalize_audio` run in parallel over the batch's utterances.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use rayon::prelude::*;
 
 use crate::data::audio::decode_audio;
+use crate::data::audio_column;
 use crate::data::error::Error;
 use crate::data::index::{DatasetIndex, PartInfo};
 use crate::data::normalize::normalize_audio;
@@ -211,20 +213,15 @@ fn read_row_group_rows(
     rows: &[u32],
 ) -> Result<Vec<RawUtterance>, Error> {
     let path = &part.path;
+    let direct_audio = read_audio_directly(part, row_group, rows)?;
     let builder = part.reader()?;
     let schema = Arc::clone(builder.schema());
-    let columns: Vec<usize> = [
-        TEXT,
-        AUDIO_BYTES,
-        SOURCE,
-        DIALECT_GROUP,
-        ID_SPEAKER,
-        AGE,
-        GENDER,
-    ]
-    .iter()
-    .filter_map(|c| schema.index_of(c).ok())
-    .collect();
+    let audio_through_arrow = direct_audio.is_none().then_some(AUDIO_BYTES);
+    let columns: Vec<usize> = [TEXT, SOURCE, DIALECT_GROUP, ID_SPEAKER, AGE, GENDER]
+        .into_iter()
+        .chain(audio_through_arrow)
+        .filter_map(|c| schema.index_of(c).ok())
+        .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
     let reader = builder
         .with_projection(mask)
@@ -233,12 +230,34 @@ fn read_row_group_rows(
         .with_batch_size(rows.len().max(1))
         .build()
         .map_err(|e| Error::parquet(path, e))?;
+    let mut direct_audio = direct_audio.map(Vec::into_iter);
     let mut out = Vec::with_capacity(rows.len());
     for batch in reader {
         let batch = batch.map_err(|e| Error::arrow(path, e))?;
-        out.extend(raw_utterances(&batch, path)?);
+        out.extend(raw_utterances(&batch, path, direct_audio.as_mut())?);
     }
     Ok(out)
+}
+
+/// The FLAC bytes of `rows` read from the pages directly, if the part's audio column
+/// is in the layout `data prepare` writes; `None` to read it through Arrow.
+fn read_audio_directly(
+    part: &PartInfo,
+    row_group: u32,
+    rows: &[u32],
+) -> Result<Option<Vec<Vec<u8>>>, Error> {
+    let metadata = part.metadata.metadata();
+    let leaves = metadata.file_metadata().schema_descr().columns();
+    let Some(column) = leaves
+        .iter()
+        .position(|leaf| leaf.path().parts().first().map(String::as_str) == Some(AUDIO_BYTES))
+    else {
+        return Ok(None);
+    };
+    let file = fs_err::File::open(&part.path).map_err(|e| Error::io(&part.path, e))?;
+    let file = Arc::new(file.into_parts().0);
+    audio_column::read_rows(file, metadata, row_group as usize, column, rows)
+        .map_err(|e| Error::parquet(&part.path, e))
 }
 
 /// Skip/select runs covering exactly `rows` (sorted, unique).
@@ -256,7 +275,13 @@ fn selection(rows: &[u32]) -> RowSelection {
     RowSelection::from(selectors)
 }
 
-fn raw_utterances(batch: &RecordBatch, path: &std::path::Path) -> Result<Vec<RawUtterance>, Error> {
+/// The batch's rows; their FLAC bytes come from `direct_audio` when it was read
+/// directly, else from the batch's `audio_bytes` column.
+fn raw_utterances(
+    batch: &RecordBatch,
+    path: &std::path::Path,
+    mut direct_audio: Option<&mut std::vec::IntoIter<Vec<u8>>>,
+) -> Result<Vec<RawUtterance>, Error> {
     let column_error = |column: &str, expected| Error::Column {
         column: column.to_owned(),
         expected,
@@ -270,8 +295,7 @@ fn raw_utterances(batch: &RecordBatch, path: &std::path::Path) -> Result<Vec<Raw
     let text = strings(TEXT).ok_or_else(|| column_error(TEXT, "string"))?;
     let audio = batch
         .column_by_name(AUDIO_BYTES)
-        .and_then(|c| c.as_any().downcast_ref::<ListArray>())
-        .ok_or_else(|| column_error(AUDIO_BYTES, "list<int8>"))?;
+        .and_then(|c| c.as_any().downcast_ref::<ListArray>());
     let source = strings(SOURCE);
     let group = strings(DIALECT_GROUP);
     let speaker = strings(ID_SPEAKER);
@@ -284,14 +308,23 @@ fn raw_utterances(batch: &RecordBatch, path: &std::path::Path) -> Result<Vec<Raw
     };
     (0..batch.num_rows())
         .map(|i| {
-            let bytes = audio.value(i);
-            let bytes = bytes
-                .as_primitive_opt::<Int8Type>()
-                .ok_or_else(|| column_error(AUDIO_BYTES, "list<int8>"))?;
+            let flac = match (direct_audio.as_mut(), audio) {
+                (Some(direct), _) => direct
+                    .next()
+                    .ok_or_else(|| column_error(AUDIO_BYTES, "a row for every selected row"))?,
+                (None, Some(audio)) => {
+                    let bytes = audio.value(i);
+                    let bytes = bytes
+                        .as_primitive_opt::<Int8Type>()
+                        .ok_or_else(|| column_error(AUDIO_BYTES, "list<int8>"))?;
+                    // `list<int8>` holds the FLAC file's bytes; reinterpret each as u8.
+                    bytes.values().iter().map(|&b| b as u8).collect()
+                }
+                (None, None) => return Err(column_error(AUDIO_BYTES, "list<int8>")),
+            };
             Ok(RawUtterance {
                 text: text.value(i).to_owned(),
-                // `list<int8>` holds the FLAC file's bytes; reinterpret each as u8.
-                flac: bytes.values().iter().map(|&b| b as u8).collect(),
+                flac,
                 source: opt(source, i).unwrap_or_default(),
                 dialect_group: opt(group, i).unwrap_or_default(),
                 speaker: opt(speaker, i),

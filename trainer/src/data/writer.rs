@@ -336,6 +336,85 @@ mod tests {
         }
     }
 
+    /// `audio_column::read_rows` on `rows` of every row group of the part at `path`.
+    fn read_directly(path: &Path, rows: &[u32]) -> Vec<Option<Vec<Vec<u8>>>> {
+        let metadata = read_metadata(path);
+        let file = Arc::new(std::fs::File::open(path).unwrap());
+        (0..metadata.num_row_groups())
+            .map(|group| {
+                let group_rows = metadata.row_group(group).num_rows() as u32;
+                let wanted: Vec<u32> = rows.iter().copied().filter(|&r| r < group_rows).collect();
+                crate::data::audio_column::read_rows(
+                    Arc::clone(&file),
+                    &metadata,
+                    group,
+                    1,
+                    &wanted,
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn direct_reads_of_the_audio_column_match_arrow_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = rows(250);
+        let path = write_part(dir.path(), &rows);
+        for wanted in [
+            vec![0, 1, 2, 3, 4, 5, 6, 7],
+            vec![2, 9, 16, 44, 99],
+            vec![49],
+            vec![],
+        ] {
+            for (group, direct) in read_directly(&path, &wanted).into_iter().enumerate() {
+                let direct = direct.expect("our own layout is read directly");
+                let expected: Vec<Vec<u8>> = wanted
+                    .iter()
+                    .map(|&r| group * ROW_GROUP_ROWS + r as usize)
+                    .filter(|&r| r < rows.len())
+                    .map(|r| rows[r].audio_flac.clone())
+                    .collect();
+                assert!(direct == expected, "group {group}, rows {wanted:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_generic_arrow_layout_is_left_to_arrow() {
+        // As Arrow (and pyarrow) write it: dictionary in first-seen order.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generic.parquet");
+        let rows = rows(20);
+        let audio: ArrayRef = Arc::new(ListArray::from_iter_primitive::<
+            arrow_array::types::Int8Type,
+            _,
+            _,
+        >(rows.iter().map(|r| {
+            Some(
+                r.audio_flac
+                    .iter()
+                    .map(|&b| Some(b.cast_signed()))
+                    .collect::<Vec<_>>(),
+            )
+        })));
+        let field = arrow_schema::Field::new(AUDIO_BYTES, audio.data_type().clone(), true);
+        let batch = RecordBatch::try_new(
+            Arc::new(arrow_schema::Schema::new(vec![field])),
+            vec![audio],
+        )
+        .unwrap();
+        let mut writer =
+            ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None)
+                .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let metadata = read_metadata(&path);
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
+        let direct = crate::data::audio_column::read_rows(file, &metadata, 0, 0, &[3, 4]).unwrap();
+        assert!(direct.is_none());
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_part_gets_the_permissions_of_any_new_file() {
