@@ -208,7 +208,7 @@ impl DecodedPage {
         let Some((definition, rest)) = level_runs(rest)? else {
             return Ok(None);
         };
-        let rows = row_ranges(&repetition, &definition)?;
+        let rows = row_ranges(&repetition.runs, &definition.runs)?;
         let count = rows.last().map_or(0, |row| row.end);
         let Some(values) = indices(rest, count)? else {
             return Ok(None);
@@ -227,7 +227,7 @@ impl DecodedPage {
 
 /// One V1 level section (`u32` length, then runs); `None` if it has a bit-packed run,
 /// which [`Runs::write_v1`] never writes.
-fn level_runs(buf: &[u8]) -> Result<Option<(Vec<(u8, usize)>, &[u8])>, ParquetError> {
+fn level_runs(buf: &[u8]) -> Result<Option<(Runs, &[u8])>, ParquetError> {
     let (length, rest) = buf
         .split_first_chunk::<4>()
         .ok_or_else(|| corrupt("levels length missing".into()))?;
@@ -250,7 +250,7 @@ fn level_runs(buf: &[u8]) -> Result<Option<(Vec<(u8, usize)>, &[u8])>, ParquetEr
         runs.push((level, header >> 1));
         section = tail;
     }
-    Ok(Some((runs, rest)))
+    Ok(Some((Runs { runs }, rest)))
 }
 
 /// Each row's range of values, from its levels: a row starts at repetition 0 and runs
@@ -560,7 +560,42 @@ mod tests {
         );
     }
 
+    fn data_page_of(buf: Vec<u8>) -> Page {
+        Page::DataPage {
+            buf: buf.into(),
+            num_values: 0,
+            encoding: Encoding::RLE_DICTIONARY,
+            def_level_encoding: Encoding::RLE,
+            rep_level_encoding: Encoding::RLE,
+            statistics: None,
+        }
+    }
+
     proptest! {
+        #[test]
+        fn a_written_page_decodes_to_its_rows(
+            data in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..30)
+        ) {
+            let rows: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+            let (page, _) = data_page(&rows).unwrap();
+            let decoded = DecodedPage::parse(&page).unwrap().unwrap();
+            for (index, row) in rows.iter().enumerate() {
+                prop_assert_eq!(decoded.row(index).unwrap(), *row);
+            }
+            prop_assert!(decoded.row(rows.len()).is_err());
+        }
+
+        #[test]
+        fn arbitrary_page_bytes_are_an_error_or_a_decline_never_a_panic(
+            buf in proptest::collection::vec(any::<u8>(), 0..64)
+        ) {
+            if let Ok(Some(decoded)) = DecodedPage::parse(&data_page_of(buf)) {
+                for row in 0..=decoded.rows.len() {
+                    let _ = decoded.row(row);
+                }
+            }
+        }
+
         #[test]
         fn pages_cover_the_rows_in_order_and_end_at_the_target(
             lens in proptest::collection::vec(0_usize..400_000, 0..40)
@@ -581,6 +616,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn levels_that_overrun_the_page_are_an_error() {
+        let mut buf = vec![200, 0, 0, 0, 2, 0];
+        buf.extend([4, 0, 0, 0, 2, 1, 8, 3]);
+        assert!(DecodedPage::parse(&data_page_of(buf)).is_err());
+    }
+
+    #[test]
+    fn fewer_values_than_levels_say_is_an_error() {
+        // One row of 3 values, but one packed group holds only 2 more bytes.
+        let buf = vec![4, 0, 0, 0, 2, 0, 4, 1, 2, 0, 0, 0, 6, 1, 8, 3, 1, 2];
+        assert!(DecodedPage::parse(&data_page_of(buf)).is_err());
     }
 
     #[test]
