@@ -27,7 +27,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parquet::basic::{Compression, Encoding};
+use parquet::basic::{Compression, Encoding, Type as PhysicalType};
 use parquet::column::page::{CompressedPage, Page, PageReader, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::errors::ParquetError;
@@ -130,7 +130,8 @@ pub fn read_rows<R: ChunkReader + 'static>(
     let chunk = group.column(column);
     let descr = chunk.column_descr();
     let index = metadata.page_index_for_row_group(row_group);
-    let (1, 1, Some(offsets)) = (
+    let (PhysicalType::INT32, 1, 1, Some(offsets)) = (
+        descr.physical_type(),
         descr.max_rep_level(),
         descr.max_def_level(),
         index.offset_index(column),
