@@ -60,18 +60,15 @@ pub(crate) fn encode_pcm16(
     channels: u32,
     sample_rate_hz: u32,
 ) -> Result<Vec<u8>, AudioError> {
-    let frames = interleaved.len() / channels.max(1) as usize;
-    let frames = u32::try_from(frames)
-        .map_err(|_| AudioError::Encode(format!("{frames} frames is too long")))?;
-    // About 2:1 for speech; reserving avoids most re-allocations.
-    let mut bytes = Vec::with_capacity(interleaved.len());
     let format = StreamFormat {
         channels,
         sample_rate_hz,
-        frames,
+        frames: frames_in(interleaved, channels)?,
     };
+    // About 2:1 for speech; reserving avoids most re-allocations.
+    let mut bytes = Vec::with_capacity(interleaved.len());
     let mut encoder = Encoder::start(&format, &mut bytes)?;
-    encoder.process(interleaved, frames)?;
+    encoder.process(interleaved)?;
     encoder.finish()?;
     Ok(bytes)
 }
@@ -83,6 +80,12 @@ struct StreamFormat {
     frames: u32,
 }
 
+/// Whole frames of `channels` samples in `interleaved` (a ragged tail is dropped).
+fn frames_in(interleaved: &[i32], channels: u32) -> Result<u32, AudioError> {
+    let frames = interleaved.len() / channels.max(1) as usize;
+    u32::try_from(frames).map_err(|_| AudioError::Encode(format!("{frames} frames is too long")))
+}
+
 /// An owned `FLAC__StreamEncoder` writing into a borrowed `Vec<u8>`, deleted on drop.
 ///
 /// The lifetime is the contract libFLAC needs: it keeps a pointer to the output and
@@ -90,6 +93,8 @@ struct StreamFormat {
 /// output stays borrowed for as long as the encoder lives.
 struct Encoder<'out> {
     raw: NonNull<ffi::FLAC__StreamEncoder>,
+    /// As configured: how many samples libFLAC takes from each frame.
+    channels: u32,
     output: PhantomData<&'out mut Vec<u8>>,
 }
 
@@ -102,6 +107,7 @@ impl<'out> Encoder<'out> {
             .ok_or_else(|| AudioError::Encode("libFLAC could not allocate an encoder".into()))?;
         let mut encoder = Self {
             raw,
+            channels: format.channels,
             output: PhantomData,
         };
         encoder.configure(format)?;
@@ -156,10 +162,11 @@ impl<'out> Encoder<'out> {
         }
     }
 
-    fn process(&mut self, interleaved: &[i32], frames: u32) -> Result<(), AudioError> {
-        // SAFETY: the encoder was configured with `channels` channels and libFLAC reads
-        // `frames × channels` samples, which `encode_pcm16` derived from the slice's
-        // length (rounding a ragged tail down).
+    /// Encodes the whole frames of `interleaved`.
+    fn process(&mut self, interleaved: &[i32]) -> Result<(), AudioError> {
+        let frames = frames_in(interleaved, self.channels)?;
+        // SAFETY: the encoder was configured with `self.channels` channels, so libFLAC
+        // reads `frames × channels` samples, no more than `interleaved` holds.
         let ok = unsafe {
             ffi::FLAC__stream_encoder_process_interleaved(
                 self.raw.as_ptr(),

@@ -357,7 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn direct_reads_of_the_audio_column_match_arrow_reads() {
+    fn direct_reads_of_the_audio_column_return_the_written_rows() {
         let dir = tempfile::tempdir().unwrap();
         let rows = rows(250);
         let path = write_part(dir.path(), &rows);
