@@ -34,8 +34,26 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-env-changed=LIBTORCH_USE_PYTORCH");
 
+    println!("cargo:rustc-env=DIALEKT_FEATURES={}", features().join(","));
+
     #[cfg(feature = "distributed")]
     compile_gang_shim();
+}
+
+/// The crate features this trainer is built with (`default` among them when the defaults
+/// are on), sorted: `trainer reproduce` builds an older trainer with the same ones, since
+/// a run on the `cuda` backend, say, needs a trainer built with `cuda`. Cargo names each
+/// in a `CARGO_FEATURE_<NAME>` variable, upper-cased with `-` as `_` (none of ours has
+/// either).
+fn features() -> Vec<String> {
+    let mut features: Vec<String> = std::env::vars()
+        .filter_map(|(name, _)| {
+            name.strip_prefix("CARGO_FEATURE_")
+                .map(|feature| feature.to_lowercase())
+        })
+        .collect();
+    features.sort();
+    features
 }
 
 /// Compiles `csrc/gang.cpp` (the c10d shim of `trainer::distributed`) against the libtorch

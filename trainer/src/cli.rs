@@ -7,9 +7,18 @@ use clap::{Parser, Subcommand};
 
 use crate::commands;
 
+/// `trainer --version`: the crate version and the features built in, which decide the
+/// backends a config may name (and which `reproduce` gives a rebuilt trainer).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (features: ",
+    env!("DIALEKT_FEATURES"),
+    ")"
+);
+
 /// Fine-tune CTC speech models on Danish as reproducible, content-addressed experiments.
 #[derive(Debug, Parser)]
-#[command(name = "trainer", version, about, propagate_version = true)]
+#[command(name = "trainer", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -510,10 +510,18 @@ fn a_run_made_at_an_older_commit_reproduces_in_a_worktree() {
     assert_eq!(reproduction.rebuilt_code.as_deref(), Some(older.as_str()));
     assert!(reproduction.lines_compared > 0);
 
-    // The worktree and its temporary branch are gone; the rebuilt trainer is in the cache.
+    // The worktree and its temporary branch are gone; the rebuilt trainer is in the cache,
+    // built with this trainer's features (which `--version` names).
     assert_eq!(git(&["worktree", "list"]).lines().count(), 1);
     assert_eq!(git(&["branch", "--format=%(refname:short)"]).trim(), "main");
-    assert!(build_cache.path().join("debug/trainer").is_file());
+    let version = |trainer: &Path| {
+        let output = Command::new(trainer).arg("--version").output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let rebuilt = version(&build_cache.path().join("debug/trainer"));
+    assert_eq!(rebuilt, version(Path::new(env!("CARGO_BIN_EXE_trainer"))));
+    assert!(rebuilt.contains("tch"), "{rebuilt}");
 }
 
 /// The final weights of a run, by tensor name (fairseq2's).

@@ -9,6 +9,7 @@
 //! it is seeded with the compiled dependencies of the running trainer's own target
 //! directory, so that only dialekt's crates are compiled rather than all of burn.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -108,12 +109,17 @@ fn build(source: &Path) -> anyhow::Result<PathBuf> {
         );
         seed_target(seed, &output)?;
     }
+    let features = FeatureSelection::new(&running_features(), &declared_features(source)?);
+    for feature in &features.undeclared {
+        eprintln!("the recorded code has no feature `{feature}`: building its trainer without it");
+    }
     eprintln!(
-        "building the recorded trainer (cargo build --profile {}) into {}",
+        "building the recorded trainer (cargo build --profile {} {}) into {}",
         profile.cargo_name,
+        features.cargo_args().join(" "),
         target.display()
     );
-    let status = Command::new("cargo")
+    let status = cargo_in(source)
         .args([
             "build",
             "--locked",
@@ -123,11 +129,8 @@ fn build(source: &Path) -> anyhow::Result<PathBuf> {
             "trainer",
         ])
         .args(["--profile", &profile.cargo_name])
-        .current_dir(source)
+        .args(features.cargo_args())
         .env("CARGO_TARGET_DIR", &target)
-        // The checkout's own rust-toolchain.toml picks the toolchain, as it did for the run.
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .env_remove("RUSTC")
         .status()
         .context("running cargo (is a Rust toolchain installed?)")?;
     if !status.success() {
@@ -140,6 +143,90 @@ fn build(source: &Path) -> anyhow::Result<PathBuf> {
         bail!("the build produced no {}", trainer.display());
     }
     Ok(trainer)
+}
+
+/// Cargo, run in the checkout: its own rust-toolchain.toml picks the toolchain, as it did
+/// for the run.
+fn cargo_in(source: &Path) -> Command {
+    let mut cargo = Command::new("cargo");
+    cargo
+        .current_dir(source)
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("RUSTC");
+    cargo
+}
+
+/// The features of the running trainer (build.rs), `default` among them when the
+/// defaults are on.
+fn running_features() -> Vec<&'static str> {
+    env!("DIALEKT_FEATURES")
+        .split(',')
+        .filter(|feature| !feature.is_empty())
+        .collect()
+}
+
+/// The features the recorded code's `dialekt-trainer` declares, as cargo reads them.
+fn declared_features(source: &Path) -> anyhow::Result<BTreeSet<String>> {
+    let output = cargo_in(source)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .context("running cargo metadata (is a Rust toolchain installed?)")?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata failed on the recorded code ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("reading cargo metadata's output")?;
+    metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|package| package["name"] == "dialekt-trainer")
+        .and_then(|package| package["features"].as_object())
+        .map(|features| features.keys().cloned().collect())
+        .context("the recorded code has no dialekt-trainer package")
+}
+
+/// The running trainer's features, as far as the recorded code declares them: the
+/// rebuilt trainer can then run the same backends (a run on `cuda` needs `cuda`), and
+/// shares the seeded dependencies, which were compiled for these features.
+#[derive(Debug, PartialEq, Eq)]
+struct FeatureSelection {
+    /// Whether the defaults are on, as they were for the running trainer.
+    defaults: bool,
+    /// The other features, declared by the recorded code.
+    features: Vec<String>,
+    /// Features of the running trainer that the recorded code does not declare.
+    undeclared: Vec<String>,
+}
+
+impl FeatureSelection {
+    fn new(running: &[&str], declared: &BTreeSet<String>) -> Self {
+        let (features, undeclared) = running
+            .iter()
+            .filter(|feature| **feature != "default")
+            .map(|feature| (*feature).to_owned())
+            .partition(|feature| declared.contains(feature));
+        Self {
+            defaults: running.contains(&"default"),
+            features,
+            undeclared,
+        }
+    }
+
+    fn cargo_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if !self.defaults {
+            args.push("--no-default-features".to_owned());
+        }
+        if !self.features.is_empty() {
+            args.push(format!("--features={}", self.features.join(",")));
+        }
+        args
+    }
 }
 
 /// The cargo profile to build with: the running trainer's, so that the rebuilt one
@@ -280,6 +367,63 @@ mod tests {
         let installed = Profile::of_binary(Some(Path::new("/usr/local/bin/trainer")));
         assert_eq!(installed.cargo_name, "release");
         assert_eq!(installed.seed, None);
+    }
+
+    #[test]
+    fn the_running_trainers_features_are_the_compiled_ones() {
+        let running = running_features();
+        for (feature, compiled) in [
+            ("default", cfg!(feature = "default")),
+            ("tch", cfg!(feature = "tch")),
+            ("flex", cfg!(feature = "flex")),
+            ("cuda", cfg!(feature = "cuda")),
+            ("distributed", cfg!(feature = "distributed")),
+            ("nccl", cfg!(feature = "nccl")),
+        ] {
+            assert_eq!(
+                running.contains(&feature),
+                compiled,
+                "{feature} in {running:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_rebuild_selects_the_running_features_the_recorded_code_declares() {
+        let declared: BTreeSet<String> =
+            ["default", "tch", "flex", "cuda"].map(str::to_owned).into();
+        let with_defaults =
+            FeatureSelection::new(&["default", "distributed", "flex", "tch"], &declared);
+        assert_eq!(with_defaults.undeclared, ["distributed"]);
+        assert_eq!(with_defaults.cargo_args(), ["--features=flex,tch"]);
+
+        let cuda_only = FeatureSelection::new(&["cuda"], &declared);
+        assert_eq!(
+            cuda_only.cargo_args(),
+            ["--no-default-features", "--features=cuda"]
+        );
+        assert!(cuda_only.undeclared.is_empty());
+
+        assert_eq!(
+            FeatureSelection::new(&[], &declared).cargo_args(),
+            ["--no-default-features"]
+        );
+    }
+
+    #[test]
+    fn the_declared_features_are_read_with_cargo() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let declared = declared_features(root).unwrap();
+        for feature in ["default", "tch", "flex", "cuda", "distributed", "nccl"] {
+            assert!(declared.contains(feature), "{feature} in {declared:?}");
+        }
+        let broken = tempfile::tempdir().unwrap();
+        fs_err::write(broken.path().join("Cargo.toml"), "[package").unwrap();
+        let error = declared_features(broken.path()).unwrap_err();
+        assert!(
+            error.to_string().contains("cargo metadata failed"),
+            "{error:#}"
+        );
     }
 
     #[test]
