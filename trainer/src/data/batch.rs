@@ -254,10 +254,14 @@ fn read_audio_directly(
     else {
         return Ok(None);
     };
-    let file = fs_err::File::open(&part.path).map_err(|e| Error::io(&part.path, e))?;
-    let file = Arc::new(file.into_parts().0);
-    audio_column::read_rows(file, metadata, row_group as usize, column, rows)
-        .map_err(|e| Error::parquet(&part.path, e))
+    audio_column::read_rows(
+        Arc::new(part.open()?),
+        metadata,
+        row_group as usize,
+        column,
+        rows,
+    )
+    .map_err(|e| Error::parquet(&part.path, e))
 }
 
 /// Skip/select runs covering exactly `rows` (sorted, unique).

@@ -50,11 +50,20 @@ impl PartInfo {
     /// # Errors
     /// [`Error`] naming the part when it cannot be opened.
     pub fn reader(&self) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, Error> {
-        let file = fs_err::File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
         Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
-            file.into_parts().0,
+            self.open()?,
             self.metadata.clone(),
         ))
+    }
+
+    /// The part's file, for readers of its pages.
+    ///
+    /// # Errors
+    /// [`Error`] naming the part when it cannot be opened.
+    pub fn open(&self) -> Result<std::fs::File, Error> {
+        fs_err::File::open(&self.path)
+            .map(|file| file.into_parts().0)
+            .map_err(|e| Error::io(&self.path, e))
     }
 }
 
