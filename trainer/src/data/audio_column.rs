@@ -195,6 +195,7 @@ impl DecodedPage {
     fn parse(page: &Page) -> Result<Option<Self>, ParquetError> {
         let Page::DataPage {
             buf,
+            num_values,
             encoding: Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY,
             def_level_encoding: Encoding::RLE,
             rep_level_encoding: Encoding::RLE,
@@ -203,10 +204,11 @@ impl DecodedPage {
         else {
             return Ok(None);
         };
-        let Some((repetition, rest)) = level_runs(buf)? else {
+        let slots = *num_values as usize;
+        let Some((repetition, rest)) = level_runs(buf, slots)? else {
             return Ok(None);
         };
-        let Some((definition, rest)) = level_runs(rest)? else {
+        let Some((definition, rest)) = level_runs(rest, slots)? else {
             return Ok(None);
         };
         let rows = row_ranges(&repetition.runs, &definition.runs)?;
@@ -226,9 +228,11 @@ impl DecodedPage {
     }
 }
 
-/// One V1 level section (`u32` length, then runs); `None` if it has a bit-packed run,
-/// which [`Runs::write_v1`] never writes.
-fn level_runs(buf: &[u8]) -> Result<Option<(Runs, &[u8])>, ParquetError> {
+/// One V1 level section (`u32` length, then runs) of a page of `slots` values; `None`
+/// if it has a bit-packed run, which [`Runs::write_v1`] never writes. Runs of more
+/// levels than the page has values are an error: a corrupt run header could otherwise
+/// claim billions of rows, each given memory.
+fn level_runs(buf: &[u8], slots: usize) -> Result<Option<(Runs, &[u8])>, ParquetError> {
     let (length, rest) = buf
         .split_first_chunk::<4>()
         .ok_or_else(|| corrupt("levels length missing".into()))?;
@@ -239,7 +243,7 @@ fn level_runs(buf: &[u8]) -> Result<Option<(Runs, &[u8])>, ParquetError> {
         )));
     }
     let (mut section, rest) = rest.split_at(length);
-    let mut runs = Vec::new();
+    let (mut runs, mut levels) = (Vec::new(), 0_usize);
     while !section.is_empty() {
         let header = read_uleb128(&mut section)?;
         let Some((&level, tail)) = section.split_first() else {
@@ -248,7 +252,14 @@ fn level_runs(buf: &[u8]) -> Result<Option<(Runs, &[u8])>, ParquetError> {
         if header & 1 == 1 {
             return Ok(None);
         }
-        runs.push((level, header >> 1));
+        let count = header >> 1;
+        levels = levels.saturating_add(count);
+        if levels > slots {
+            return Err(corrupt(format!(
+                "levels for more than the page's {slots} values"
+            )));
+        }
+        runs.push((level, count));
         section = tail;
     }
     Ok(Some((Runs { runs }, rest)))
@@ -318,6 +329,8 @@ impl<'r> LevelCursor<'r> {
 }
 
 /// `count` dictionary indices (here the bytes themselves); `None` unless 8 bits wide.
+/// A run may declare more indices than `count` (bit-packed runs are padded to groups of
+/// 8); only `count` are kept.
 fn indices(buf: &[u8], count: usize) -> Result<Option<Vec<u8>>, ParquetError> {
     let Some((&INDEX_BIT_WIDTH, mut runs)) = buf.split_first() else {
         return Ok(None);
@@ -330,17 +343,17 @@ fn indices(buf: &[u8], count: usize) -> Result<Option<Vec<u8>>, ParquetError> {
             return Err(corrupt("empty index run".into()));
         }
         if header & 1 == 1 {
-            let bytes = length * 8;
-            let (run, tail) = runs
-                .split_at_checked(bytes)
-                .ok_or_else(|| corrupt(format!("{bytes} packed bytes overrun the page")))?;
+            let (run, tail) = length
+                .checked_mul(8)
+                .and_then(|bytes| runs.split_at_checked(bytes))
+                .ok_or_else(|| corrupt(format!("{length} packed groups overrun the page")))?;
             values.extend_from_slice(run);
             runs = tail;
         } else {
             let (&value, tail) = runs
                 .split_first()
                 .ok_or_else(|| corrupt("index run without its value".into()))?;
-            values.resize(values.len() + length, value);
+            values.resize(values.len() + length.min(count - values.len()), value);
             runs = tail;
         }
     }
@@ -561,10 +574,10 @@ mod tests {
         );
     }
 
-    fn data_page_of(buf: Vec<u8>) -> Page {
+    fn data_page_of(buf: Vec<u8>, num_values: u32) -> Page {
         Page::DataPage {
             buf: buf.into(),
-            num_values: 0,
+            num_values,
             encoding: Encoding::RLE_DICTIONARY,
             def_level_encoding: Encoding::RLE,
             rep_level_encoding: Encoding::RLE,
@@ -588,9 +601,10 @@ mod tests {
 
         #[test]
         fn arbitrary_page_bytes_are_an_error_or_a_decline_never_a_panic(
-            buf in proptest::collection::vec(any::<u8>(), 0..64)
+            buf in proptest::collection::vec(any::<u8>(), 0..64),
+            num_values in 0_u32..1_000,
         ) {
-            if let Ok(Some(decoded)) = DecodedPage::parse(&data_page_of(buf)) {
+            if let Ok(Some(decoded)) = DecodedPage::parse(&data_page_of(buf, num_values)) {
                 for row in 0..=decoded.rows.len() {
                     let _ = decoded.row(row);
                 }
@@ -623,14 +637,49 @@ mod tests {
     fn levels_that_overrun_the_page_are_an_error() {
         let mut buf = vec![200, 0, 0, 0, 2, 0];
         buf.extend([4, 0, 0, 0, 2, 1, 8, 3]);
-        assert!(DecodedPage::parse(&data_page_of(buf)).is_err());
+        assert!(DecodedPage::parse(&data_page_of(buf, 1)).is_err());
+    }
+
+    /// A run header may claim any count; more levels than the page's values is an
+    /// error before anything is allocated for them.
+    #[test]
+    fn level_runs_beyond_the_page_values_are_an_error() {
+        // Repetition: one run of 2^40 zeros (ULEB128 of 2^41), in a page of 3 values.
+        let mut buf = vec![8, 0, 0, 0];
+        write_uleb128(&mut buf, 1 << 41);
+        buf.push(0);
+        buf[0] = (buf.len() - 4) as u8;
+        let error = DecodedPage::parse(&data_page_of(buf, 3)).unwrap_err();
+        assert!(
+            error.to_string().contains("more than the page's 3 values"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn index_runs_are_bounded_by_the_page() {
+        // One row of one value; then a bit-packed run of 2^62 groups, whose byte count
+        // overflows, and an RLE run of 2^62 copies, of which one is kept.
+        let levels = [2, 0, 0, 0, 2, 0, 2, 0, 0, 0, 2, 1];
+        let mut packed = vec![8];
+        write_uleb128(&mut packed, (1 << 63) | 1);
+        let packed = DecodedPage::parse(&data_page_of([&levels[..], &packed].concat(), 1));
+        assert!(packed.unwrap_err().to_string().contains("overrun the page"));
+
+        let mut repeated = vec![8];
+        write_uleb128(&mut repeated, 1 << 63);
+        repeated.push(42);
+        let decoded = DecodedPage::parse(&data_page_of([&levels[..], &repeated].concat(), 1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(decoded.row(0).unwrap(), [42]);
     }
 
     #[test]
     fn fewer_values_than_levels_say_is_an_error() {
         // One row of 3 values, but one packed group holds only 2 more bytes.
         let buf = vec![4, 0, 0, 0, 2, 0, 4, 1, 2, 0, 0, 0, 6, 1, 8, 3, 1, 2];
-        assert!(DecodedPage::parse(&data_page_of(buf)).is_err());
+        assert!(DecodedPage::parse(&data_page_of(buf, 3)).is_err());
     }
 
     #[test]
