@@ -60,6 +60,6 @@ printf 'speed-up: %.2fx (medians)\n' "$(echo "$PY_S / $RUST_S" | bc -l)"
 # Loader throughput: an ignored test that streams the prepared corpus (3 epochs of
 # bucketed, shuffled, decoded and normalised batches) and prints audio-seconds per
 # second per core; then the same decode + normalise in plain Python on one core.
-DIALEKT_BENCH_DATA="$WORK/rust-out" cargo test --release -p dialekt-trainer --test data_throughput \
+DIALEKT_BENCH_DATA="$WORK/rust-out" cargo test --release -p dialekt-data --test it throughput \
   -- --ignored --nocapture 2>&1 | grep -E '^loader'
 "$PYTHON" bench/data/python_loader.py "$WORK/rust-out" --epochs 3

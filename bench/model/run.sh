@@ -13,7 +13,7 @@ REF_PY="${DIALEKT_REF_PYTHON:-/work/venvs/ref/bin/python}"
 export OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" RAYON_NUM_THREADS="$THREADS"
 
 # libtest prints "test <name> ... " before the test's own stdout line: take the JSON.
-ours=$(cargo test -p dialekt-trainer --test model_bench \
+ours=$(cargo test -p dialekt-model --test it bench \
   -- --ignored --nocapture --test-threads 1 2>/dev/null | grep -o '{"impl".*}' | head -1)
 theirs=$("$REF_PY" bench/model/fairseq2_step.py --threads "$THREADS" 2>/dev/null | grep '^{"impl"')
 echo "$ours"

@@ -17,7 +17,9 @@ work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 start=$(date +%s.%N)
-"$trainer" report fixture "$work/runs" --runs 10 --steps 20000 --validate-every 100 --utterances 300 > /dev/null
+DIALEKT_FIXTURE_OUT="$work/runs" DIALEKT_FIXTURE_RUNS=10 DIALEKT_FIXTURE_STEPS=20000 \
+  DIALEKT_FIXTURE_VALIDATE_EVERY=100 DIALEKT_FIXTURE_UTTERANCES=300 \
+  cargo test -q -p dialekt-trainer --test it report_fixture::write_a_fixture_store -- --ignored --exact > /dev/null
 echo "fixture store written in $(echo "$(date +%s.%N) - $start" | bc) s"
 start=$(date +%s.%N)
 "$trainer" report build "$work/runs" --out "$work/report" > /dev/null

@@ -33,3 +33,7 @@ pub mod store;
 
 pub use error::Error;
 pub use hash::ContentHash;
+
+/// The one audio sample rate of dialekt: what every omniASR model hears, and what
+/// `trainer data prepare` stores every utterance at.
+pub const SAMPLE_RATE_HZ: u32 = 16_000;

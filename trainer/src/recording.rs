@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use dialekt_core::config::{BackendName, Resolved};
 use dialekt_core::lineage::{
     CodeVersion, Environment, RUN_RECORD_VERSION, RunId, RunRecord, capture_code, cpu_model,
@@ -13,15 +12,16 @@ use dialekt_core::lineage::{
 use dialekt_core::manifest::{BuildOptions, Manifest, build, default_cache_path};
 use dialekt_core::store::{NewRun, RunDir, RunStore};
 
-use crate::commands::config::ExperimentArgs;
+use crate::Error;
 use crate::distributed::GangConfig;
+use crate::error::During as _;
+use crate::plan::{ExperimentSource, RunPlan};
 use crate::progress::ByteProgress;
 
 /// Everything a run is derived from, before anything is written.
 #[derive(Debug)]
 pub struct PlannedRun {
-    pub resolved: Resolved,
-    pub project_root: PathBuf,
+    pub plan: RunPlan,
     pub manifest: Manifest,
     pub code: CodeVersion,
     pub patch: Vec<u8>,
@@ -29,42 +29,25 @@ pub struct PlannedRun {
 }
 
 impl PlannedRun {
-    /// Resolves the experiment and computes its run id.
+    /// Resolves the experiment, plans it and computes its run id.
     ///
     /// # Errors
     /// Config errors, a missing or unreadable dataset (with how to prepare it), git errors.
-    pub fn plan(input: &ExperimentArgs) -> anyhow::Result<Self> {
-        let (resolved, project_root) = input.resolve_with_root()?;
-        Self::from_resolved(resolved, project_root, &input.experiment)
+    pub fn plan(source: &ExperimentSource) -> Result<Self, Error> {
+        let (plan, resolved) = RunPlan::from_source(source)?;
+        Self::new(plan, &resolved)
     }
 
-    /// Computes the run id of an experiment already resolved from `experiment_file`.
+    /// Computes the run id of a planned experiment (`resolved` is what it was planned
+    /// from: its source files and overrides are recorded).
     ///
     /// # Errors
-    /// As [`PlannedRun::plan`], less the config errors.
-    pub fn from_resolved(
-        resolved: Resolved,
-        project_root: PathBuf,
-        experiment_file: &Path,
-    ) -> anyhow::Result<Self> {
-        let experiment = &resolved.experiment;
-        let Some(data) = experiment.dataset.path.as_deref() else {
-            bail!(
-                "{}: `dataset.path` is not set: point it at a prepared dataset (see `trainer data prepare --help`)",
-                experiment_file.display()
-            );
-        };
-        let data_dir = project_root.join(data);
-        if !data_dir.is_dir() {
-            bail!(
-                "{}: dataset.path `{data}` does not exist ({}); prepare it first with `trainer data prepare`",
-                experiment_file.display(),
-                data_dir.display()
-            );
-        }
-        let manifest = data_manifest(&data_dir)?;
-
-        let (code, patch) = capture_code(&project_root)?;
+    /// A missing or unreadable dataset (with how to prepare it), git errors.
+    pub fn new(plan: RunPlan, resolved: &Resolved) -> Result<Self, Error> {
+        plan.check_data_dir()?;
+        let manifest = data_manifest(&plan.data_root)?;
+        let experiment = &plan.experiment;
+        let (code, patch) = capture_code(&plan.project_root)?;
         let environment = environment(experiment.backend.name);
         let config_sha256 = experiment.content_hash();
         let run_id = RunId::derive(
@@ -91,8 +74,7 @@ impl PlannedRun {
             reproductions: Vec::new(),
         };
         Ok(Self {
-            resolved,
-            project_root,
+            plan,
             manifest,
             code,
             patch,
@@ -104,8 +86,8 @@ impl PlannedRun {
     #[must_use]
     pub fn store(&self) -> RunStore {
         RunStore::new(absolute_in(
-            &self.project_root,
-            &self.resolved.experiment.output,
+            &self.plan.project_root,
+            &self.plan.experiment.output,
         ))
     }
 
@@ -113,10 +95,10 @@ impl PlannedRun {
     ///
     /// # Errors
     /// Write errors naming the file.
-    pub fn create(&self) -> anyhow::Result<(RunDir, bool)> {
+    pub fn create(&self) -> Result<(RunDir, bool), Error> {
         let new = NewRun {
             record: &self.record,
-            experiment: &self.resolved.experiment,
+            experiment: &self.plan.experiment,
             manifest: &self.manifest,
             patch: &self.patch,
         };
@@ -129,14 +111,14 @@ impl PlannedRun {
 ///
 /// # Errors
 /// Unreadable files, named.
-pub fn data_manifest(data_dir: &Path) -> anyhow::Result<Manifest> {
+pub fn data_manifest(data_dir: &Path) -> Result<Manifest, Error> {
     let progress = ByteProgress::new("hashing data");
     let options = BuildOptions {
         cache: default_cache_path(data_dir),
         rehash: false,
     };
     let manifest = build(data_dir, &options, &progress)
-        .with_context(|| format!("building the manifest of {}", data_dir.display()))?;
+        .during(|| format!("building the manifest of {}", data_dir.display()))?;
     progress.finish();
     Ok(manifest)
 }

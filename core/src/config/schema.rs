@@ -60,15 +60,74 @@ impl Default for Experiment {
 #[serde(deny_unknown_fields, default)]
 pub struct BackendSection {
     pub name: BackendName,
-    /// `auto` (first GPU if any, else CPU), `cpu`, or `cuda:N`.
-    pub device: String,
+    pub device: DeviceSpec,
 }
 
 impl Default for BackendSection {
     fn default() -> Self {
         Self {
             name: BackendName::Tch,
-            device: "auto".to_owned(),
+            device: DeviceSpec::Auto,
+        }
+    }
+}
+
+/// `backend.device` as written: `auto`, `cpu`, `cuda` or `cuda:N`. Typed here so that a
+/// bad value is a config error at its file, line and column, and written back as the same
+/// string, so the config hash does not see the type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DeviceSpec {
+    /// A CUDA GPU if the machine has an NVIDIA driver (and the backend can use it), else
+    /// the CPU.
+    Auto,
+    Cpu,
+    /// The process's own GPU: `cuda:LOCAL_RANK` in a data-parallel gang, else GPU 0.
+    Cuda,
+    /// One GPU, pinned.
+    CudaIndex(usize),
+}
+
+impl std::str::FromStr for DeviceSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::CudaIndex)
+                .ok_or_else(|| {
+                    format!("unknown device `{s}`: expected `auto`, `cpu`, `cuda` or `cuda:N`")
+                }),
+        }
+    }
+}
+
+impl TryFrom<String> for DeviceSpec {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<DeviceSpec> for String {
+    fn from(spec: DeviceSpec) -> Self {
+        spec.to_string()
+    }
+}
+
+impl std::fmt::Display for DeviceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::Cpu => f.write_str("cpu"),
+            Self::Cuda => f.write_str("cuda"),
+            Self::CudaIndex(i) => write!(f, "cuda:{i}"),
         }
     }
 }
@@ -82,6 +141,42 @@ pub enum BackendName {
     Flex,
     /// CubeCL CUDA.
     Cuda,
+}
+
+impl BackendName {
+    /// Every backend, in the order `--backend` lists them.
+    pub const ALL: [Self; 3] = [Self::Tch, Self::Flex, Self::Cuda];
+
+    /// The name configs and `--backend` use.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tch => "tch",
+            Self::Flex => "flex",
+            Self::Cuda => "cuda",
+        }
+    }
+}
+
+impl std::str::FromStr for BackendName {
+    type Err = String;
+
+    /// A config's name, or `libtorch` for `tch`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "libtorch" => Ok(Self::Tch),
+            _ => Self::ALL
+                .into_iter()
+                .find(|b| b.as_str() == s)
+                .ok_or_else(|| format!("unknown backend `{s}` (known: tch, flex, cuda)")),
+        }
+    }
+}
+
+impl std::fmt::Display for BackendName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// fairseq2 `ModelSection`.

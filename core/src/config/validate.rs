@@ -133,16 +133,6 @@ impl Experiment {
             "regime.score_metric",
             "must be `wer` or `uer`",
         );
-
-        let device = self.backend.device.as_str();
-        let cuda_index = device
-            .strip_prefix("cuda:")
-            .map(|n| n.parse::<u32>().is_ok());
-        check(
-            matches!(device, "auto" | "cpu" | "cuda") || cuda_index == Some(true),
-            "backend.device",
-            "must be `auto`, `cpu`, `cuda` or `cuda:N`",
-        );
         problems
     }
 }
@@ -166,7 +156,6 @@ mod tests {
         e.optimizer.config.lr = 0.0;
         e.lr_scheduler.config.stage_ratio = [0.5, 0.5, 0.5];
         e.regime.validate_every_n_steps = 150;
-        e.backend.device = "gpu".into();
         let keys: Vec<String> = e
             .problems()
             .iter()
@@ -178,7 +167,6 @@ mod tests {
                 "optimizer.config.lr",
                 "lr_scheduler.config.stage_ratio",
                 "regime.validate_every_n_steps",
-                "backend.device"
             ]
         );
     }

@@ -1,13 +1,13 @@
 //! `trainer config resolve|hash`: what an experiment means, and its identity.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use dialekt_core::config::{Override, Resolved, resolve_file};
-use dialekt_core::lineage::project_root;
+
+use crate::plan::ExperimentSource;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -38,33 +38,13 @@ pub struct ExperimentArgs {
 }
 
 impl ExperimentArgs {
-    /// Reads and resolves the experiment.
-    ///
-    /// # Errors
-    /// The config error, naming file:line:column or the override at fault.
-    pub fn resolve(&self) -> anyhow::Result<Resolved> {
-        self.resolve_with_root().map(|(resolved, _)| resolved)
-    }
-
-    /// Reads and resolves the experiment; also returns the project root its paths are
-    /// relative to.
-    ///
-    /// # Errors
-    /// The config error, naming file:line:column or the override at fault.
-    pub fn resolve_with_root(&self) -> anyhow::Result<(Resolved, PathBuf)> {
-        let overrides = self
-            .overrides
-            .iter()
-            .map(|text| Override::parse(text))
-            .collect::<Result<Vec<_>, _>>()?;
-        let dir = self
-            .experiment
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let root = project_root(dir);
-        let resolved = resolve_file(&self.experiment, &overrides, &root)?;
-        Ok((resolved, root))
+    /// The experiment as the library takes it.
+    #[must_use]
+    pub fn source(&self) -> ExperimentSource {
+        ExperimentSource {
+            path: self.experiment.clone(),
+            overrides: self.overrides.clone(),
+        }
     }
 }
 
@@ -75,7 +55,7 @@ impl ConfigCommand {
         let mut out = std::io::stdout().lock();
         match self {
             Self::Resolve { input, json } => {
-                let resolved = input.resolve()?;
+                let resolved = input.source().resolve()?;
                 let text = if json {
                     serde_json::to_string_pretty(&resolved.experiment.to_json())? + "\n"
                 } else {
@@ -85,7 +65,7 @@ impl ConfigCommand {
                     .context("writing to stdout")?;
             }
             Self::Hash { input } => {
-                let resolved = input.resolve()?;
+                let resolved = input.source().resolve()?;
                 writeln!(out, "{}", resolved.experiment.content_hash())
                     .context("writing to stdout")?;
             }

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::model::ArchConfig;
-use crate::model::asset::{ASSETS, Asset, AssetFile, TOKENIZERS, resolve_model};
-use crate::model::backend::{Accelerator, Backend};
-use crate::model::checkpoint::{Checkpoint, export, load_model};
-use crate::model::pickle::Layout;
-use crate::model::weights::expected_tensors;
+use crate::assets::asset::{ASSETS, Asset, AssetFile, TOKENIZERS, resolve_model};
+use dialekt_model::ArchConfig;
+use dialekt_model::backend::{self, Accelerator, BackendName};
+use dialekt_model::checkpoint::{Checkpoint, export, load_model};
+use dialekt_model::pickle::Layout;
+use dialekt_model::weights::expected_tensors;
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
@@ -178,12 +178,12 @@ impl ExportArgs {
             (None, None) => None,
         };
         // Pure-Rust CPU is enough to move tensors; prefer it so export needs no libtorch.
-        let backend = if Backend::Flex.is_compiled() {
-            Backend::Flex
+        let backend = if backend::is_compiled(BackendName::Flex) {
+            BackendName::Flex
         } else {
-            Backend::default_compiled()
+            backend::default_compiled()
         };
-        let device = backend.device(Accelerator::Cpu)?;
+        let device = backend::device(backend, Accelerator::Cpu)?;
         let loaded = load_model(&path, arch, &device)?;
         let layout = match self.layout {
             ExportLayout::Released => Layout::Released,

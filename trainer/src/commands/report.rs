@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::report::fixture::{FixtureSpec, write_store};
 use crate::report::serve::ReportServer;
 use crate::report::{build, default_viewer_dist};
 
@@ -34,21 +33,6 @@ pub enum ReportCommand {
         out: Option<PathBuf>,
         #[command(flatten)]
         viewer: ViewerArgs,
-    },
-    /// Write a synthetic run store (tests and benchmarks of the viewer).
-    #[command(hide = true)]
-    Fixture {
-        out: PathBuf,
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        #[arg(long, default_value_t = 2000)]
-        steps: u64,
-        #[arg(long, default_value_t = 100)]
-        validate_every: u64,
-        #[arg(long, default_value_t = 200)]
-        utterances: usize,
-        #[arg(long)]
-        hostile: bool,
     },
 }
 
@@ -102,26 +86,6 @@ impl ReportCommand {
                 out.flush()?;
                 drop(out);
                 server.wait()
-            }
-            Self::Fixture {
-                out: dir,
-                runs,
-                steps,
-                validate_every,
-                utterances,
-                hostile,
-            } => {
-                let ids = write_store(
-                    &dir,
-                    &FixtureSpec {
-                        runs,
-                        steps,
-                        validate_every,
-                        utterances,
-                        hostile,
-                    },
-                )?;
-                writeln!(out, "{} fixture runs in {}", ids.len(), dir.display())?;
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -9,14 +9,11 @@ use clap::{Args, Subcommand};
 use dialekt_core::diff::{Change, RunDiff};
 use dialekt_core::lineage::{AttemptStatus, RunRecord};
 use dialekt_core::metrics::MetricLine;
-use dialekt_core::store::{
-    CONFIG_JSON_FILE, MANIFEST_FILE, METRICS_FILE, RUN_FILE, RunDir, RunStore,
-};
+use dialekt_core::store::{RunDir, RunStore};
 
 use crate::commands::config::ExperimentArgs;
-use crate::commands::submit::submissions;
 use crate::recording::PlannedRun;
-use crate::train::checkpoint;
+use crate::verify::verify_run;
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
@@ -87,7 +84,7 @@ impl RunsCommand {
                 }
             }
             Self::Init { input } => {
-                let planned = PlannedRun::plan(&input)?;
+                let planned = PlannedRun::plan(&input.source())?;
                 let (dir, existed) = planned.create()?;
                 let verb = if existed { "exists " } else { "created" };
                 writeln!(
@@ -104,44 +101,12 @@ impl RunsCommand {
 
 /// `runs verify`: one line per artifact checked; `false` when anything is wrong.
 fn verify(out: &mut impl Write, dir: &RunDir) -> anyhow::Result<bool> {
-    let mut intact = true;
-    let mut report = |ok: bool, what: String| -> std::io::Result<()> {
-        intact &= ok;
-        writeln!(out, "{} {what}", if ok { "ok      " } else { "TAMPERED" })
-    };
-    let record = dir.record()?;
-    report(
-        record.id_matches_inputs(),
-        format!(
-            "{RUN_FILE}: its inputs derive its id {}",
-            record.run_id.short()
-        ),
-    )?;
-    let config = dir.experiment().ok();
-    report(
-        config.is_some_and(|c| c.content_hash() == record.config_sha256),
-        format!("{CONFIG_JSON_FILE}: hashes to the recorded config hash"),
-    )?;
-    let manifest = dir.manifest().ok();
-    report(
-        manifest.is_some_and(|m| m.is_consistent() && m.root == record.data_root),
-        format!("{MANIFEST_FILE}: consistent, root is the recorded data root"),
-    )?;
-    match dir.metrics() {
-        Ok(lines) => report(
-            true,
-            format!("{METRICS_FILE}: {} lines, hash chain intact", lines.len()),
-        )?,
-        Err(e) => report(false, e.to_string())?,
+    let checks = verify_run(dir)?;
+    for check in &checks {
+        let verdict = if check.intact { "ok      " } else { "TAMPERED" };
+        writeln!(out, "{verdict} {}", check.what)?;
     }
-    for saved in checkpoint::list(&dir.path)? {
-        let name = format!("checkpoints/step_{}", saved.record.step);
-        match saved.verify() {
-            Ok(()) => report(true, format!("{name}: every file matches checkpoint.json"))?,
-            Err(e) => report(false, format!("{e:#}"))?,
-        }
-    }
-    Ok(intact)
+    Ok(checks.iter().all(|c| c.intact))
 }
 
 /// One row of `runs list`.
@@ -393,15 +358,14 @@ fn section(out: &mut impl Write, title: &str, changes: &[Change]) -> anyhow::Res
 /// running as the scheduler says, else the state of the run that recorded the element's
 /// job id.
 mod jobs {
-    use std::collections::BTreeMap;
     use std::io::Write;
-    use std::process::Command;
 
     use dialekt_core::lineage::RunRecord;
     use dialekt_core::store::RunStore;
 
-    use super::{status, submissions};
-    use crate::submit::{Scheduler, element_job};
+    use super::status;
+    use crate::submit::element_job;
+    use crate::submit::jobs::{queue_states, submissions};
 
     pub fn table(
         out: &mut impl Write,
@@ -442,50 +406,5 @@ mod jobs {
             }
         }
         Ok(())
-    }
-
-    /// What the scheduler says of the job's elements that it still holds, by element
-    /// label: `queued`, `running`, or its own word. Empty when it has forgotten the job
-    /// (or its command is not installed here).
-    fn queue_states(scheduler: Scheduler, job_id: &str) -> BTreeMap<String, String> {
-        let output = match scheduler {
-            Scheduler::Slurm => Command::new("squeue")
-                .args(["-h", "-r", "-j", job_id, "-o", "%i %T"])
-                .output(),
-            Scheduler::Lsf => Command::new("bjobs")
-                .args(["-noheader", "-o", "jobid jobindex stat", job_id])
-                .output(),
-        };
-        let Some(output) = output.ok().filter(|o| o.status.success()) else {
-            return BTreeMap::new();
-        };
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                match (scheduler, fields.as_slice()) {
-                    (Scheduler::Slurm, [label, state]) => {
-                        Some(((*label).to_owned(), state_word(state)))
-                    }
-                    (Scheduler::Lsf, [id, index, state]) => {
-                        let label = if *index == "0" {
-                            (*id).to_owned()
-                        } else {
-                            format!("{id}[{index}]")
-                        };
-                        (!matches!(*state, "DONE" | "EXIT")).then(|| (label, state_word(state)))
-                    }
-                    _ => None,
-                }
-            })
-            .collect()
-    }
-
-    fn state_word(state: &str) -> String {
-        match state {
-            "PENDING" | "PEND" | "PSUSP" => "queued".to_owned(),
-            "RUNNING" | "RUN" | "CONFIGURING" | "COMPLETING" => "running".to_owned(),
-            other => other.to_lowercase(),
-        }
     }
 }

@@ -10,17 +10,17 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
+use dialekt_core::SAMPLE_RATE_HZ;
 use dialekt_text::tokenizer::Tokenizer;
 
-use crate::data::audio::decode_audio;
-use crate::data::normalize::normalize_audio;
-use crate::data::resample::resample;
-use crate::model::asset::resolve_model;
-use crate::model::backend::{Accelerator, Backend};
-use crate::model::checkpoint::load_model;
-use crate::model::config::SAMPLE_RATE_HZ;
-use crate::model::decode::greedy_decode;
-use crate::model::{ArchConfig, AudioBatch, npy};
+use crate::assets::asset::resolve_model;
+use dialekt_data::audio::decode_audio;
+use dialekt_data::normalize::normalize_audio;
+use dialekt_data::resample::resample;
+use dialekt_model::backend::{self, Accelerator, BackendName, DeviceSpec};
+use dialekt_model::checkpoint::load_model;
+use dialekt_model::decode::greedy_decode;
+use dialekt_model::{ArchConfig, AudioBatch, npy};
 
 #[derive(Debug, Args)]
 pub struct TranscribeArgs {
@@ -37,11 +37,11 @@ pub struct TranscribeArgs {
     #[arg(long)]
     pub emit_logits: Option<PathBuf>,
     /// `tch` (libtorch), `flex` (pure Rust) or `cuda` (CubeCL).
-    #[arg(long, default_value_t = Backend::default_compiled().to_string())]
-    pub backend: String,
-    /// `cpu`, `cuda` or `cuda:N`.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[arg(long, default_value_t = backend::default_compiled())]
+    pub backend: BackendName,
+    /// `cpu`, `cuda`, `cuda:N` or `auto`.
+    #[arg(long, default_value_t = DeviceSpec::Cpu)]
+    pub device: DeviceSpec,
     /// Files per padded batch.
     #[arg(long, default_value_t = 8)]
     pub batch_size: usize,
@@ -54,8 +54,13 @@ impl TranscribeArgs {
     /// # Errors
     /// Unreadable model, tokenizer or audio, with the file named.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let backend: Backend = self.backend.parse()?;
-        let device = backend.device(self.device.parse::<Accelerator>()?)?;
+        let accelerator = Accelerator::choose(
+            self.device,
+            self.backend,
+            backend::nvidia_driver_present(),
+            None,
+        );
+        let device = backend::device(self.backend, accelerator)?;
         let (path, asset) = resolve_model(&self.model)?;
         let arch = match (self.arch.as_deref(), asset) {
             (Some(arch), _) => Some(ArchConfig::from_name_or_file(arch)?),
@@ -129,7 +134,7 @@ fn read_waveform(path: &Path) -> anyhow::Result<Vec<f32>> {
 fn write_logits(
     dir: &Path,
     files: &[PathBuf],
-    output: &crate::model::CtcOutput,
+    output: &dialekt_model::CtcOutput,
     vocab: usize,
 ) -> anyhow::Result<()> {
     let [_, frames, _] = output.logits.dims();

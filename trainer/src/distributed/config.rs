@@ -50,7 +50,7 @@ impl GangBackend {
     }
 
     fn default_here() -> Self {
-        if cfg!(feature = "nccl") && crate::model::backend::nvidia_driver_present() {
+        if cfg!(feature = "nccl") && dialekt_model::backend::nvidia_driver_present() {
             Self::Nccl
         } else {
             Self::Gloo

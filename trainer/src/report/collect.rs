@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use arrow_array::{Array as _, StringArray};
 use dialekt_core::atomic::write_json_atomic;
 use dialekt_core::manifest::Manifest;
@@ -16,8 +15,11 @@ use dialekt_core::store::{MANIFEST_FILE, RunDir};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use dialekt_data::schema::DIALECT_GROUP;
+
 use super::evaluation;
-use crate::data::schema::DIALECT_GROUP;
+use crate::Error;
+use crate::error::During as _;
 
 /// Dev metrics whose best (lowest) value the runs table shows.
 const RANKED_METRICS: [&str; 3] = ["wer", "uer", "ctc_loss"];
@@ -26,7 +28,7 @@ const RANKED_METRICS: [&str; 3] = ["wer", "uer", "ctc_loss"];
 ///
 /// # Errors
 /// An unreadable `run.json`, config, metrics log or evaluation (named).
-pub fn run_report(run: &RunDir, counts: &DataCounts) -> anyhow::Result<(RunReport, FullSeries)> {
+pub fn run_report(run: &RunDir, counts: &DataCounts) -> Result<(RunReport, FullSeries), Error> {
     let record = run.record()?;
     let config = run.config_json()?;
     let manifest = if run.file(MANIFEST_FILE).exists() {
@@ -36,7 +38,7 @@ pub fn run_report(run: &RunDir, counts: &DataCounts) -> anyhow::Result<(RunRepor
     };
     let lines = run
         .metrics()
-        .with_context(|| format!("reading the metrics of run {}", run.id.short()))?;
+        .during(|| format!("reading the metrics of run {}", run.id.short()))?;
     let full = series(&lines);
     let evaluations = evaluation::read_all(&run.path)?;
     let summary = RunSummary {
@@ -206,26 +208,36 @@ fn split_counts(manifest: &Manifest) -> Counts {
 }
 
 /// Reads only the `dialect_group` column of every part of the manifest under `data_dir`.
-fn dialect_counts(manifest: &Manifest, data_dir: &Path) -> anyhow::Result<Counts> {
+fn dialect_counts(manifest: &Manifest, data_dir: &Path) -> Result<Counts, Error> {
     let mut counts = Counts::new();
     for file in manifest.files.iter().filter(|f| f.parquet_rows.is_some()) {
         let Some(split) = split_of(&file.path) else {
             continue;
         };
-        let reader = fs_err::File::open(data_dir.join(&file.path))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(reader.into_parts().0)?;
+        let path = data_dir.join(&file.path);
+        let table = |message: String| Error::Table {
+            path: path.clone(),
+            message,
+        };
+        let reader = fs_err::File::open(&path)?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(reader.into_parts().0)
+            .map_err(|e| table(e.to_string()))?;
         let column = builder
             .schema()
             .index_of(DIALECT_GROUP)
-            .context("no dialect_group column")?;
+            .map_err(|_| table("no dialect_group column".to_owned()))?;
         let mask = ProjectionMask::roots(builder.parquet_schema(), [column]);
-        for batch in builder.with_projection(mask).build()? {
-            let batch = batch?;
+        let batches = builder
+            .with_projection(mask)
+            .build()
+            .map_err(|e| table(e.to_string()))?;
+        for batch in batches {
+            let batch = batch.map_err(|e| table(e.to_string()))?;
             let dialects = batch
                 .column(0)
                 .as_any()
                 .downcast_ref::<StringArray>()
-                .context("dialect_group is not text")?;
+                .ok_or_else(|| table("dialect_group is not text".to_owned()))?;
             let split = counts.entry(split.to_owned()).or_default();
             for i in 0..dialects.len() {
                 let dialect = if dialects.is_null(i) || dialects.value(i).is_empty() {

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use dialekt_core::lineage::RunId;
 use dialekt_core::report::{
@@ -18,7 +17,8 @@ use dialekt_text::score::{self, Options, System};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Deserialize;
 
-use crate::commands::eval::columns;
+use crate::Error;
+use crate::eval::utterances::columns;
 
 /// Utterances with the most word errors that a report shows.
 const WORST_SHOWN: usize = 20;
@@ -92,7 +92,7 @@ pub struct UtteranceRow {
 ///
 /// # Errors
 /// An unreadable or malformed `report.json` / `utterances.parquet` (named).
-pub fn read_all(run_dir: &Path) -> anyhow::Result<Vec<EvalReport>> {
+pub fn read_all(run_dir: &Path) -> Result<Vec<EvalReport>, Error> {
     eval_dirs(run_dir)?
         .iter()
         .map(|dir| read_one(dir))
@@ -103,7 +103,7 @@ pub fn read_all(run_dir: &Path) -> anyhow::Result<Vec<EvalReport>> {
 ///
 /// # Errors
 /// An unreadable `eval/` directory.
-pub fn eval_dirs(run_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn eval_dirs(run_dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let root = run_dir.join("eval");
     if !root.is_dir() {
         return Ok(Vec::new());
@@ -117,10 +117,13 @@ pub fn eval_dirs(run_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
-fn read_one(dir: &Path) -> anyhow::Result<EvalReport> {
+fn read_one(dir: &Path) -> Result<EvalReport, Error> {
     let path = dir.join("report.json");
-    let stored: StoredReport = serde_json::from_slice(&fs_err::read(&path)?)
-        .with_context(|| format!("{}: not an evaluation report", path.display()))?;
+    let stored: StoredReport =
+        serde_json::from_slice(&fs_err::read(&path)?).map_err(|e| Error::Table {
+            path: path.clone(),
+            message: format!("not an evaluation report: {e}"),
+        })?;
     let rows = read_utterances(&dir.join("utterances.parquet"))?;
     Ok(EvalReport {
         split: stored.split,
@@ -192,14 +195,18 @@ fn worst_utterances(rows: &[UtteranceRow]) -> Vec<WorstUtterance> {
 ///
 /// # Errors
 /// A missing file or column (named).
-pub fn read_utterances(path: &Path) -> anyhow::Result<Vec<UtteranceRow>> {
+pub fn read_utterances(path: &Path) -> Result<Vec<UtteranceRow>, Error> {
+    let table = |message: String| Error::Table {
+        path: path.to_owned(),
+        message,
+    };
     let file = fs_err::File::open(path)?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
-        .with_context(|| format!("{}: not Parquet", path.display()))?
-        .build()?;
+        .and_then(|builder| builder.build())
+        .map_err(|e| table(format!("not Parquet: {e}")))?;
     let mut rows = Vec::new();
     for batch in reader {
-        let batch = batch.with_context(|| format!("reading {}", path.display()))?;
+        let batch = batch.map_err(|e| table(e.to_string()))?;
         let text = |name: &str| column::<StringArray>(&batch, name, path);
         let count = |name: &str| column::<UInt64Array>(&batch, name, path);
         let (source, stored, hypothesis) = (
@@ -244,16 +251,13 @@ fn column<'a, A: Array + 'static>(
     batch: &'a RecordBatch,
     name: &str,
     path: &Path,
-) -> anyhow::Result<&'a A> {
+) -> Result<&'a A, Error> {
     batch
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<A>())
-        .with_context(|| {
-            format!(
-                "{}: no column `{name}` of type {}",
-                path.display(),
-                std::any::type_name::<A>()
-            )
+        .ok_or_else(|| Error::Table {
+            path: path.to_owned(),
+            message: format!("no column `{name}` of type {}", std::any::type_name::<A>()),
         })
 }
 
@@ -266,7 +270,7 @@ pub fn pair_report(
     (a, a_dir): (RunId, &Path),
     (b, b_dir): (RunId, &Path),
     split: &str,
-) -> anyhow::Result<PairReport> {
+) -> Result<PairReport, Error> {
     let a_rows = read_utterances(&a_dir.join("utterances.parquet"))?;
     let b_rows = read_utterances(&b_dir.join("utterances.parquet"))?;
     let b_by_key: std::collections::BTreeMap<(&str, &str), &UtteranceRow> = b_rows
@@ -283,11 +287,11 @@ pub fn pair_report(
         })
         .collect();
     if matched.is_empty() {
-        bail!(
+        return Err(Error::Mismatch(format!(
             "{} and {}: no utterance in common",
             a_dir.display(),
             b_dir.display()
-        );
+        )));
     }
     let references: Vec<String> = matched.iter().map(|(r, _)| r.stored_text.clone()).collect();
     let a_hyps: Vec<String> = matched.iter().map(|(r, _)| r.hypothesis.clone()).collect();

@@ -7,13 +7,11 @@
 
 pub mod collect;
 pub mod evaluation;
-pub mod fixture;
 pub mod serve;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
 use dialekt_core::atomic::write_compact_json_atomic as write_json_atomic;
 use dialekt_core::hash::ContentHash;
 use dialekt_core::lineage::RunId;
@@ -21,6 +19,8 @@ use dialekt_core::report::{Index, RunSummary, SCHEMA_VERSION, pair_file};
 use dialekt_core::store::RunStore;
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
+use crate::error::During as _;
 use crate::recording::{store_project_root, timestamp};
 
 /// The files of a built viewer (`./dev viewer` writes them to `viewer/dist/`).
@@ -46,7 +46,7 @@ pub fn default_viewer_dist() -> PathBuf {
 ///
 /// # Errors
 /// A missing viewer build, unreadable runs (named), write errors.
-pub fn build(store: &Path, viewer_dist: &Path, out: &Path, live: bool) -> anyhow::Result<Index> {
+pub fn build(store: &Path, viewer_dist: &Path, out: &Path, live: bool) -> Result<Index, Error> {
     copy_viewer(viewer_dist, out)?;
     write_data(store, out, live)
 }
@@ -55,17 +55,17 @@ pub fn build(store: &Path, viewer_dist: &Path, out: &Path, live: bool) -> anyhow
 ///
 /// # Errors
 /// A viewer file missing from `viewer_dist` (with how to build it), write errors.
-pub fn copy_viewer(viewer_dist: &Path, out: &Path) -> anyhow::Result<()> {
+pub fn copy_viewer(viewer_dist: &Path, out: &Path) -> Result<(), Error> {
     let missing: Vec<&str> = VIEWER_FILES
         .into_iter()
         .filter(|f| !viewer_dist.join(f).is_file())
         .collect();
     if !missing.is_empty() {
-        bail!(
+        return Err(Error::NotFound(format!(
             "the viewer is not built: {} missing from {} (build it with `./dev viewer`, or point DIALEKT_VIEWER_DIST at a build)",
             missing.join(", "),
             viewer_dist.display()
-        );
+        )));
     }
     fs_err::create_dir_all(out)?;
     for file in VIEWER_FILES {
@@ -98,7 +98,7 @@ struct CachedRun {
 ///
 /// # Errors
 /// Unreadable runs or evaluations (named), write errors.
-pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index> {
+pub fn write_data(store: &Path, out: &Path, live: bool) -> Result<Index, Error> {
     let data = out.join("data");
     for dir in ["runs", "series", "pairs"] {
         fs_err::create_dir_all(data.join(dir))?;
@@ -123,7 +123,7 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
     let mut evaluated: BTreeMap<String, Vec<(RunId, PathBuf)>> = BTreeMap::new();
     for record in store
         .list()
-        .with_context(|| format!("listing runs in {}", store.root().display()))?
+        .during(|| format!("listing runs in {}", store.root().display()))?
     {
         let run = store.dir(record.run_id);
         let inputs = inputs_hash(&run.path);
@@ -139,7 +139,7 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
             cached.summary.clone()
         } else {
             let (report, full) = collect::run_report(&run, &counts)
-                .with_context(|| format!("reading run {}", run.path.display()))?;
+                .during(|| format!("reading run {}", run.path.display()))?;
             write_json_atomic(&report_file, &report)?;
             write_json_atomic(&series_file, &full)?;
             changed.insert(run.id);
@@ -199,7 +199,7 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> anyhow::Result<Index>
 }
 
 /// The newest (highest checkpoint step) evaluation directory of each split.
-fn newest_evaluation_per_split(run_dir: &Path) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+fn newest_evaluation_per_split(run_dir: &Path) -> Result<BTreeMap<String, PathBuf>, Error> {
     let mut newest: BTreeMap<String, (u64, PathBuf)> = BTreeMap::new();
     for dir in evaluation::eval_dirs(run_dir)? {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -221,9 +221,12 @@ fn newest_evaluation_per_split(run_dir: &Path) -> anyhow::Result<BTreeMap<String
 ///
 /// # Errors
 /// An unreadable store directory.
-pub fn fingerprint(store: &Path) -> anyhow::Result<ContentHash> {
+pub fn fingerprint(store: &Path) -> Result<ContentHash, Error> {
     if !store.is_dir() {
-        bail!("{}: not a run store directory", store.display());
+        return Err(Error::NotFound(format!(
+            "{}: not a run store directory",
+            store.display()
+        )));
     }
     Ok(inputs_hash(store))
 }
@@ -257,65 +260,4 @@ fn inputs_hash(dir: &Path) -> ContentHash {
     }
     entries.sort();
     ContentHash::tagged("dialekt/report-inputs/v1", entries.join("\n").as_bytes())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use dialekt_core::store::RunStore;
-
-    use super::fixture::{FixtureSpec, write_store};
-    use super::*;
-
-    #[test]
-    fn a_rebuild_redoes_only_the_runs_that_changed() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (store, out) = (dir.path().join("runs"), dir.path().join("report"));
-        let spec = FixtureSpec {
-            runs: 2,
-            steps: 40,
-            validate_every: 10,
-            utterances: 20,
-            hostile: false,
-        };
-        let ids = write_store(&store, &spec).expect("fixture");
-        let first = write_data(&store, &out, false).expect("first build");
-        assert_eq!((first.runs.len(), first.pairs.len()), (2, 1));
-        // Mark both runs' files: a rebuild must not rewrite what did not change.
-        let report = |id: &RunId| out.join(format!("data/runs/{id}.json"));
-        for id in &ids {
-            fs_err::write(report(id), "unchanged").expect("mark");
-        }
-        let second = write_data(&store, &out, false).expect("second build");
-        assert_eq!(second.runs, first.runs);
-        assert_eq!(second.pairs, first.pairs);
-        for id in &ids {
-            assert_eq!(
-                fs_err::read_to_string(report(id)).expect("read"),
-                "unchanged"
-            );
-        }
-        // One more step logged in run 1: only its files are rebuilt, and its summary moves.
-        let run = RunStore::new(&store).dir(ids[1]);
-        run.append_metrics(
-            41,
-            "train",
-            BTreeMap::from([("ctc_loss".to_owned(), 1.0)]),
-            BTreeMap::new(),
-        )
-        .expect("append");
-        let third = write_data(&store, &out, false).expect("third build");
-        assert_eq!(
-            fs_err::read_to_string(report(&ids[0])).expect("read"),
-            "unchanged"
-        );
-        assert_ne!(
-            fs_err::read_to_string(report(&ids[1])).expect("read"),
-            "unchanged"
-        );
-        let step = |index: &Index| index.runs.iter().find(|r| r.id == ids[1]).map(|r| r.step);
-        assert_eq!(step(&third), Some(41));
-        assert_eq!(third.pairs, first.pairs);
-    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Context as _;
+use crate::Error;
 
 /// How often the store is checked for changes.
 const POLL: Duration = Duration::from_secs(2);
@@ -29,11 +29,14 @@ impl ReportServer {
     ///
     /// # Errors
     /// A missing viewer build, unreadable runs, a port in use.
-    pub fn start(store: &Path, viewer_dist: &Path, out: &Path, port: u16) -> anyhow::Result<Self> {
+    pub fn start(store: &Path, viewer_dist: &Path, out: &Path, port: u16) -> Result<Self, Error> {
         super::build(store, viewer_dist, out, true)?;
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-        let address = listener.local_addr()?;
+        let cannot_listen = |e: std::io::Error| Error::Program {
+            program: "report serve".to_owned(),
+            message: format!("cannot listen on 127.0.0.1:{port}: {e}"),
+        };
+        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(cannot_listen)?;
+        let address = listener.local_addr().map_err(cannot_listen)?;
         let stop = Arc::new(AtomicBool::new(false));
         spawn_refresher(store.to_owned(), out.to_owned(), Arc::clone(&stop));
         let (root, stopped) = (out.to_owned(), Arc::clone(&stop));

@@ -10,6 +10,7 @@
 //! job runs `trainer run --nproc-per-node` on its host, or, over several hosts, one such
 //! launcher per host (`blaunch -z`) with torchrun's `--nnodes`/`--node-rank` rendezvous.
 
+pub mod jobs;
 mod script;
 mod sweep;
 

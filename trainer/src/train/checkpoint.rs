@@ -16,7 +16,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
 use burn::module::Module as _;
 use burn::optim::ModuleOptimizer;
 use dialekt_core::ContentHash;
@@ -24,8 +23,10 @@ use dialekt_core::atomic::{read_json, write_json_atomic};
 use dialekt_core::store::MetricsPosition;
 use serde::{Deserialize, Serialize};
 
-use crate::data::ReaderState;
-use crate::model::Wav2Vec2Asr;
+use dialekt_data::ReaderState;
+use dialekt_model::Wav2Vec2Asr;
+
+use crate::Error;
 use crate::train::publish::Window;
 
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
@@ -93,7 +94,7 @@ impl SavedCheckpoint {
     ///
     /// # Errors
     /// Unreadable or malformed `trainer.json`.
-    pub fn trainer_state(&self) -> anyhow::Result<TrainerState> {
+    pub fn trainer_state(&self) -> Result<TrainerState, Error> {
         Ok(read_json(&self.dir.join(TRAINER_FILE))?)
     }
 
@@ -101,46 +102,45 @@ impl SavedCheckpoint {
     ///
     /// # Errors
     /// A file that does not fit the model.
-    pub fn load_model(&self, model: Wav2Vec2Asr) -> anyhow::Result<Wav2Vec2Asr> {
+    pub fn load_model(&self, model: Wav2Vec2Asr) -> Result<Wav2Vec2Asr, Error> {
         let path = self.model_file();
         model
             .try_load_file(&path)
-            .with_context(|| format!("loading {}", path.display()))
+            .map_err(|source| Error::record("loading", &path, source))
     }
 
     /// Loads the optimizer state into `optimizer`.
     ///
     /// # Errors
     /// An unreadable file.
-    pub fn load_optimizer(&self, optimizer: ModuleOptimizer) -> anyhow::Result<ModuleOptimizer> {
+    pub fn load_optimizer(&self, optimizer: ModuleOptimizer) -> Result<ModuleOptimizer, Error> {
         let path = self.dir.join(OPTIMIZER_FILE);
         optimizer
             .load(&path)
-            .with_context(|| format!("loading {}", path.display()))
+            .map_err(|source| Error::record("loading", &path, source))
     }
 
     /// Re-hashes every file and compares with the record.
     ///
     /// # Errors
     /// Naming the first file whose content changed or is missing.
-    pub fn verify(&self) -> anyhow::Result<()> {
+    pub fn verify(&self) -> Result<(), Error> {
         if files_hash(&self.record.files) != self.record.sha256 {
-            bail!(
+            return Err(Error::Tampered(format!(
                 "{}: its file list does not hash to its recorded sha256 (edited)",
                 self.dir.join(RECORD_FILE).display()
-            );
+            )));
         }
         for (name, expected) in &self.record.files {
             let path = self.dir.join(name);
-            let found = ContentHash::of_file(&path)
-                .with_context(|| format!("checkpoint file {}", path.display()))?;
+            let found = ContentHash::of_file(&path)?;
             if found != *expected {
-                bail!(
+                return Err(Error::Tampered(format!(
                     "checkpoint file {} changed since it was written (sha256 {} != {})",
                     path.display(),
                     found.short(),
                     expected.short()
-                );
+                )));
             }
         }
         Ok(())
@@ -170,7 +170,7 @@ impl std::fmt::Debug for CheckpointContents<'_> {
 ///
 /// # Errors
 /// Write errors naming the file.
-pub fn save(run_dir: &Path, contents: &CheckpointContents<'_>) -> anyhow::Result<SavedCheckpoint> {
+pub fn save(run_dir: &Path, contents: &CheckpointContents<'_>) -> Result<SavedCheckpoint, Error> {
     let root = run_dir.join(CHECKPOINTS_DIR);
     let step = contents.state.step;
     let final_dir = root.join(step_name(step));
@@ -184,20 +184,17 @@ pub fn save(run_dir: &Path, contents: &CheckpointContents<'_>) -> anyhow::Result
         .model
         .clone()
         .save_file(&model_path)
-        .with_context(|| format!("writing {}", model_path.display()))?;
+        .map_err(|source| Error::record("writing", &model_path, source))?;
     let optimizer_path = partial.join(OPTIMIZER_FILE);
     contents
         .optimizer
         .save(&optimizer_path)
-        .with_context(|| format!("writing {}", optimizer_path.display()))?;
+        .map_err(|source| Error::record("writing", &optimizer_path, source))?;
     write_json_atomic(&partial.join(TRAINER_FILE), contents.state)?;
     let mut files = BTreeMap::new();
     for name in [MODEL_FILE, OPTIMIZER_FILE, TRAINER_FILE] {
         let path = partial.join(name);
-        files.insert(
-            name.to_owned(),
-            ContentHash::of_file(&path).with_context(|| format!("hashing {}", path.display()))?,
-        );
+        files.insert(name.to_owned(), ContentHash::of_file(&path)?);
     }
     let record = CheckpointRecord {
         step,
@@ -234,7 +231,7 @@ fn step_name(step: u64) -> String {
 ///
 /// # Errors
 /// An unreadable directory or a malformed `checkpoint.json` (named).
-pub fn list(run_dir: &Path) -> anyhow::Result<Vec<SavedCheckpoint>> {
+pub fn list(run_dir: &Path) -> Result<Vec<SavedCheckpoint>, Error> {
     let root = run_dir.join(CHECKPOINTS_DIR);
     if !root.is_dir() {
         return Ok(Vec::new());
@@ -261,7 +258,7 @@ pub fn list(run_dir: &Path) -> anyhow::Result<Vec<SavedCheckpoint>> {
 ///
 /// # Errors
 /// As [`list`].
-pub fn latest(run_dir: &Path) -> anyhow::Result<Option<SavedCheckpoint>> {
+pub fn latest(run_dir: &Path) -> Result<Option<SavedCheckpoint>, Error> {
     Ok(list(run_dir)?.pop())
 }
 
@@ -269,7 +266,7 @@ pub fn latest(run_dir: &Path) -> anyhow::Result<Option<SavedCheckpoint>> {
 ///
 /// # Errors
 /// As [`list`].
-pub fn best(run_dir: &Path, metric: &str) -> anyhow::Result<Option<SavedCheckpoint>> {
+pub fn best(run_dir: &Path, metric: &str) -> Result<Option<SavedCheckpoint>, Error> {
     Ok(list(run_dir)?
         .into_iter()
         .filter(|c| c.record.dev.is_some())
@@ -292,7 +289,7 @@ pub fn prune(
     keep_last: Option<u64>,
     keep_best: Option<u64>,
     metric: &str,
-) -> anyhow::Result<Vec<u64>> {
+) -> Result<Vec<u64>, Error> {
     if keep_last.is_none() && keep_best.is_none() {
         return Ok(Vec::new());
     }

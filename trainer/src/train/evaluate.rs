@@ -9,15 +9,17 @@
 use std::collections::BTreeMap;
 use std::f64::consts::LN_2;
 
-use anyhow::Context as _;
 use burn::tensor::{Device, Tensor, TensorData};
 use dialekt_text::align::EditCounts;
 use dialekt_text::metrics::{Scorer, error_rate};
 
-use crate::data::Loader;
-use crate::model::ctc::ctc_loss;
-use crate::model::decode::greedy_decode;
-use crate::model::{ArchConfig, AudioBatch, Wav2Vec2Asr};
+use dialekt_data::Loader;
+use dialekt_model::ctc::ctc_loss;
+use dialekt_model::decode::greedy_decode;
+use dialekt_model::{ArchConfig, AudioBatch, Wav2Vec2Asr};
+
+use crate::Error;
+use crate::error::During as _;
 use crate::train::checkpoint::Scores;
 use crate::train::targets::Targets;
 
@@ -56,7 +58,7 @@ pub fn evaluate(
     targets: &Targets,
     loader: &mut Loader,
     device: &Device,
-) -> anyhow::Result<Evaluation> {
+) -> Result<Evaluation, Error> {
     let mut evaluation = Evaluation::default();
     while let Some(batch) = loader.next_batch() {
         let batch = batch?;
@@ -68,7 +70,7 @@ pub fn evaluate(
         };
         let output = model
             .forward(arch, &audio)
-            .context("running the model on an evaluation batch")?;
+            .during(|| "running the model on an evaluation batch".to_owned())?;
         let hypotheses = greedy_decode(&output);
         let loss = ctc_loss(output.logits, &output.frame_lengths, &ids);
         evaluation.loss_sum += loss

@@ -8,7 +8,7 @@
 
 use burn::module::Module as _;
 
-use crate::model::Wav2Vec2Asr;
+use dialekt_model::Wav2Vec2Asr;
 
 /// The trainable set of one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub fn apply(
 ) -> Wav2Vec2Asr {
     let body = trainable == Trainable::AllButFeatureExtractor;
     let frontend = model.encoder_frontend;
-    model.encoder_frontend = crate::model::asr::Frontend {
+    model.encoder_frontend = dialekt_model::asr::Frontend {
         feature_extractor: frontend
             .feature_extractor
             .set_require_grad(body && train_feature_extractor),

@@ -4,25 +4,33 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
 use dialekt_core::config::{BatchingStrategy, Experiment};
+use dialekt_data::{DatasetIndex, Loader, LoaderConfig, PlanConfig};
 
-use crate::data::{DatasetIndex, Loader, LoaderConfig, PlanConfig};
+use crate::Error;
+use crate::error::During as _;
 
 /// The batching/filter knobs of `dataset.asr_task_config` (training form).
 ///
 /// # Errors
 /// Settings dialekt does not implement (`STATIC` batching, `max_num_batches`).
-pub fn plan_config(experiment: &Experiment) -> anyhow::Result<PlanConfig> {
+pub fn plan_config(experiment: &Experiment) -> Result<PlanConfig, Error> {
     let task = &experiment.dataset.asr_task_config;
     if task.batching_strategy == BatchingStrategy::Static {
-        bail!("dataset.asr_task_config.batching_strategy: only LENGTH batching is implemented");
+        return Err(Error::config(
+            "dataset.asr_task_config.batching_strategy",
+            "only LENGTH batching is implemented",
+        ));
     }
     if task.max_num_batches.is_some() {
-        bail!("dataset.asr_task_config.max_num_batches is not implemented; remove it");
+        return Err(Error::config(
+            "dataset.asr_task_config.max_num_batches",
+            "is not implemented; remove it",
+        ));
     }
     let size = |v: u64, key: &str| {
-        usize::try_from(v).with_context(|| format!("dataset.asr_task_config.{key}: too large"))
+        usize::try_from(v)
+            .map_err(|_| Error::config(format!("dataset.asr_task_config.{key}"), "too large"))
     };
     let mix = &experiment.dataset.mixture_parquet_storage_config;
     Ok(PlanConfig {
@@ -42,9 +50,9 @@ pub fn plan_config(experiment: &Experiment) -> anyhow::Result<PlanConfig> {
 ///
 /// # Errors
 /// A missing split or unreadable parts, naming the dataset root.
-pub fn open_split(data_root: &Path, split: &str) -> anyhow::Result<Arc<DatasetIndex>> {
+pub fn open_split(data_root: &Path, split: &str) -> Result<Arc<DatasetIndex>, Error> {
     let index = DatasetIndex::open(data_root, split)
-        .with_context(|| format!("opening split `{split}` of {}", data_root.display()))?;
+        .during(|| format!("opening split `{split}` of {}", data_root.display()))?;
     Ok(Arc::new(index))
 }
 
@@ -52,7 +60,7 @@ pub fn open_split(data_root: &Path, split: &str) -> anyhow::Result<Arc<DatasetIn
 ///
 /// # Errors
 /// Invalid bucketing settings.
-pub fn train_loader(experiment: &Experiment, index: Arc<DatasetIndex>) -> anyhow::Result<Loader> {
+pub fn train_loader(experiment: &Experiment, index: Arc<DatasetIndex>) -> Result<Loader, Error> {
     let config = LoaderConfig {
         plan: plan_config(experiment)?,
         seed: experiment.seed,
@@ -68,7 +76,7 @@ pub fn train_loader(experiment: &Experiment, index: Arc<DatasetIndex>) -> anyhow
 ///
 /// # Errors
 /// Invalid bucketing settings.
-pub fn eval_loader(experiment: &Experiment, index: Arc<DatasetIndex>) -> anyhow::Result<Loader> {
+pub fn eval_loader(experiment: &Experiment, index: Arc<DatasetIndex>) -> Result<Loader, Error> {
     let config = LoaderConfig {
         plan: plan_config(experiment)?.for_evaluation(),
         seed: experiment.seed + 1,

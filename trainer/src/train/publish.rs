@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::config::SAMPLE_RATE_HZ;
 use crate::train::step::StepStats;
+use dialekt_core::SAMPLE_RATE_HZ;
 
 /// Sums over the steps since the last published line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

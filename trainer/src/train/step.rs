@@ -8,15 +8,14 @@
 //! and the step's counts are summed over the gang before the same normalisation, so every
 //! rank applies the same update as one process holding all the micro-batches would.
 
-use burn::module::Module as _;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::data::Batch;
 use crate::distributed::{Collective, GangError, all_reduce_gradients};
-use crate::model::ctc::ctc_loss;
-use crate::model::{ArchConfig, AudioBatch, ModelError, Wav2Vec2Asr};
 use crate::train::grads;
+use dialekt_data::Batch;
+use dialekt_model::ctc::ctc_loss;
+use dialekt_model::{ArchConfig, AudioBatch, ModelError, Wav2Vec2Asr};
 
 /// A micro-batch on the device: padded audio and token targets.
 #[derive(Debug, Clone)]
@@ -188,10 +187,4 @@ pub fn optimizer_step(
         grads::scale(&model, &mut grads, factor);
     }
     Ok((optimizer.step(lr, model, grads), stats))
-}
-
-/// An inference copy of `model` (no autodiff graph, dropout and LayerDrop off).
-#[must_use]
-pub fn inference_copy(model: &Wav2Vec2Asr) -> Wav2Vec2Asr {
-    model.valid()
 }

@@ -10,8 +10,8 @@ use dialekt_core::atomic::write_json_atomic;
 use dialekt_core::manifest::{BuildOptions, MANIFEST_FILE_NAME, build};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::data::prepare::{PrepareOptions, PrepareProgress, prepare};
-use crate::data::skip::SKIP_REPORT_FILE;
+use dialekt_data::prepare::{PrepareOptions, PrepareProgress, prepare};
+use dialekt_data::skip::SKIP_REPORT_FILE;
 
 #[derive(Debug, Args)]
 pub struct PrepareArgs {

@@ -1,0 +1,128 @@
+//! Evaluating a run's checkpoint on a split (`trainer eval`, `trainer run --eval`): decode
+//! it, score it the way CoRal does, and store the result under
+//! `runs/<id>/eval/<split>-step_<N>/`:
+//!
+//! - `utterances.parquet` ([`utterances`]): one row per utterance: stored text, reference,
+//!   hypothesis, speaker metadata, and word/character hits, substitutions, deletions,
+//!   insertions (after CoRal normalisation);
+//! - `report.json` ([`report`]): fairseq2's validation metrics on the split, and the CoRal
+//!   breakdown by dialect, age group and gender (and their combinations) with bootstrap
+//!   confidence intervals, both CoRal-normalised (comparable with published CoRal numbers)
+//!   and raw;
+//! - `report.txt`: the same tables for people.
+
+pub mod report;
+pub mod utterances;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use burn::module::Module as _;
+use dialekt_core::store::RunDir;
+use dialekt_model::Wav2Vec2Asr;
+
+pub use report::{EvaluatedCheckpoint, write_evaluation};
+
+use crate::Error;
+use crate::plan::RunPlan;
+use crate::train::checkpoint::{self, SavedCheckpoint};
+use crate::train::evaluate::evaluate;
+use crate::train::input::{eval_loader, open_split};
+use crate::train::setup::{self, Fetch};
+use crate::train::targets::Targets;
+
+/// What an evaluation pass does.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    pub split: String,
+    /// `best` (by the run's score metric on dev), `last` or `step_N`.
+    pub checkpoint: String,
+    /// Bootstrap resamples for the confidence intervals; 0 turns them off.
+    pub bootstrap: usize,
+}
+
+impl EvalOptions {
+    /// The best checkpoint on `split`, with 1000 bootstrap resamples.
+    #[must_use]
+    pub fn for_split(split: &str) -> Self {
+        Self {
+            split: split.to_owned(),
+            checkpoint: "best".to_owned(),
+            bootstrap: 1000,
+        }
+    }
+}
+
+/// Decodes `options.split` with a checkpoint of `run` (whose config paths are relative to
+/// `root`), writes the results, and returns the text of `report.txt` with where it went.
+///
+/// # Errors
+/// A missing checkpoint or split, unreadable files, write errors (named).
+pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<String, Error> {
+    let plan = RunPlan::new(run.experiment()?, root.to_owned())?;
+    let saved = pick_checkpoint(run, &plan, &options.checkpoint)?;
+    saved.verify()?;
+    let arch = &plan.model.arch;
+    let (tokenizer, _) = setup::tokenizer(&plan.tokenizer, Fetch::Download)?;
+    let targets = Targets {
+        tokenizer,
+        normalization: plan.experiment.dataset.text_normalization,
+    };
+    let device = plan.inference_device(None)?;
+    let model = saved.load_model(Wav2Vec2Asr::new(arch, &device)?)?.valid();
+    let index = open_split(&plan.data_root, &options.split)?;
+    let mut loader = eval_loader(&plan.experiment, Arc::clone(&index))?;
+    eprintln!(
+        "evaluating run {} ({} step {}) on {} utterances of `{}`",
+        run.id.short(),
+        options.checkpoint,
+        saved.record.step,
+        index.utterances.len(),
+        options.split
+    );
+    let evaluation = evaluate(&model, arch, &targets, &mut loader, &device)?;
+    write_evaluation(
+        run,
+        &EvaluatedCheckpoint {
+            split: &options.split,
+            step: saved.record.step,
+            sha256: &saved.record.sha256.to_string(),
+        },
+        &evaluation,
+        options.bootstrap,
+    )
+}
+
+/// The checkpoint `which` names: `last`, `best` (the last one when no checkpoint has dev
+/// scores) or `step_N`.
+fn pick_checkpoint(run: &RunDir, plan: &RunPlan, which: &str) -> Result<SavedCheckpoint, Error> {
+    let found = match which {
+        "last" => checkpoint::latest(&run.path)?,
+        "best" => match checkpoint::best(&run.path, &plan.experiment.regime.score_metric)? {
+            Some(best) => Some(best),
+            None => checkpoint::latest(&run.path)?,
+        },
+        step => {
+            let wanted: u64 = step
+                .strip_prefix("step_")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    Error::config(
+                        "--checkpoint",
+                        format!("{step}: expected last, best or step_N"),
+                    )
+                })?;
+            checkpoint::list(&run.path)?
+                .into_iter()
+                .find(|c| c.record.step == wanted)
+        }
+    };
+    found.ok_or_else(|| {
+        Error::NotFound(format!(
+            "run {} has no `{which}` checkpoint in {} (has it trained? `trainer runs show {}`)",
+            run.id.short(),
+            run.path.join(checkpoint::CHECKPOINTS_DIR).display(),
+            run.id.short()
+        ))
+    })
+}
