@@ -14,32 +14,38 @@ pub struct CharsMap {
 }
 
 impl CharsMap {
-    /// `DecodePrecompiledCharsMap`: a little-endian u32 trie size, the trie units, then the
-    /// NUL-separated replacement strings. An empty blob is the empty map.
+    /// `DecodePrecompiledCharsMap`: a little-endian u32 trie size (a multiple of 1024
+    /// bytes: whole blocks of 256 units), the trie units, then the NUL-terminated
+    /// replacement strings. An empty blob is the empty map.
     pub fn decode(blob: &[u8]) -> Result<Self, String> {
         if blob.is_empty() {
             return Ok(Self::default());
         }
-        let broken = || "precompiled_charsmap is broken".to_owned();
+        let broken = |why: &str| format!("precompiled_charsmap is broken: {why}");
         let size_bytes: [u8; 4] = blob
             .get(..4)
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(broken)?;
+            .ok_or_else(|| broken("shorter than its size field"))?;
         let trie_size = u32::from_le_bytes(size_bytes) as usize;
-        if blob.len() <= 4 || trie_size >= blob.len() || !trie_size.is_multiple_of(4) {
-            return Err(broken());
+        if trie_size >= blob.len() - 4 {
+            return Err(broken("trie larger than the blob"));
         }
-        let trie_bytes = blob.get(4..4 + trie_size).ok_or_else(broken)?;
-        let units = trie_bytes
+        if trie_size < 1024 || !trie_size.is_multiple_of(1024) {
+            return Err(broken("trie size is not a multiple of 1024"));
+        }
+        let units = blob[4..4 + trie_size]
             .chunks_exact(4)
             .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
             .collect();
-        let replacements = blob.get(4 + trie_size..).ok_or_else(broken)?.to_vec();
+        let replacements = blob[4 + trie_size..].to_vec();
+        if replacements.last() != Some(&0) {
+            return Err(broken("replacements are not NUL-terminated"));
+        }
         if replacements
             .split(|&b| b == 0)
             .any(|part| std::str::from_utf8(part).is_err())
         {
-            return Err("precompiled_charsmap replacements are not UTF-8".to_owned());
+            return Err(broken("replacements are not UTF-8"));
         }
         Ok(Self {
             units,
@@ -95,9 +101,24 @@ mod tests {
     #[test]
     fn empty_and_broken_blobs() {
         assert!(CharsMap::decode(b"").unwrap().longest_rule(b"a").is_none());
-        assert!(CharsMap::decode(b"\x01\x00").is_err());
-        assert!(CharsMap::decode(b"\x08\x00\x00\x00abc").is_err());
-        assert!(CharsMap::decode(b"\x00\x00\x00\x00\xff").is_err());
+        let blob = |trie_size: u32, trie: usize, tail: &[u8]| {
+            let mut blob = trie_size.to_le_bytes().to_vec();
+            blob.resize(4 + trie, 0);
+            blob.extend_from_slice(tail);
+            blob
+        };
+        assert!(CharsMap::decode(&blob(1024, 1024, b"a\0")).is_ok());
+        for (bad, why) in [
+            (b"\x01\x00".to_vec(), "size field"),
+            (blob(1024, 1000, b"a\0"), "larger"),
+            (blob(1024, 1024, b""), "larger"),
+            (blob(512, 512, b"a\0"), "multiple"),
+            (blob(1024, 1024, b"a"), "NUL"),
+            (blob(1024, 1024, b"\xff\0"), "UTF-8"),
+        ] {
+            let error = CharsMap::decode(&bad).unwrap_err();
+            assert!(error.contains(why), "{error}");
+        }
     }
 
     proptest! {

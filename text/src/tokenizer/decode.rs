@@ -27,8 +27,9 @@ impl Decoder {
     ) -> Self {
         Self {
             unk_surface,
-            strip_leading_space: normalizer.add_dummy_prefix || normalizer.remove_extra_whitespaces,
-            remove_extra_whitespaces: normalizer.remove_extra_whitespaces,
+            strip_leading_space: normalizer.options.add_dummy_prefix
+                || normalizer.options.remove_extra_whitespaces,
+            remove_extra_whitespaces: normalizer.options.remove_extra_whitespaces,
             denormalizer,
         }
     }

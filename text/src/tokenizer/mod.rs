@@ -5,11 +5,10 @@
 //!
 //! # What is supported
 //! Every model type, with ids and text equal to the Python `sentencepiece` package's
-//! `encode`/`decode` (google/sentencepiece @ 2734490; parity fixtures made with 0.2.x by
-//! `tools/reference/text/gen_spm_models_fixture.py`):
-//! - **UNIGRAM**: Viterbi over the piece lattice with the model's scores, as the default
-//!   (optimised) `unigram::Model::Encode` ([`model`]'s `unigram.rs` says how ties, unused
-//!   pieces, user-defined symbols and unknown characters score);
+//! `encode`/`decode`, version 0.2.3 (its `EncodeOptimized`/`DecodeOptimized`; parity
+//! fixtures by `tools/reference/text/gen_spm_fixture.py` and `gen_spm_models_fixture.py`):
+//! - **UNIGRAM**: Viterbi over the piece lattice with the model's scores (`model/unigram.rs`
+//!   says how ties, unused pieces, user-defined symbols and unknown characters score);
 //! - **BPE**: merges in score order, leftmost first, unused pieces split back;
 //! - **CHAR**: one piece per character; **WORD**: one piece per "▁"-started word.
 //!
@@ -17,19 +16,22 @@
 //! `add_dummy_prefix`, `remove_extra_whitespaces`, `escape_whitespaces`,
 //! `treat_whitespace_as_suffix`), user-defined symbols kept whole (protected from the
 //! normaliser, matched greedily by CHAR/BPE/WORD and favoured in the unigram lattice),
-//! runs of unknown pieces merged into one `<unk>` as `PopulateSentencePieceText` does,
+//! control symbols never matched in text, runs of unknown pieces merged into one `<unk>`,
 //! or split into `<0xXX>` byte pieces when the model has byte fallback. Encoding adds no
-//! BOS/EOS, matching fairseq2's `RawSentencePieceTokenizer`. Decoding follows
-//! `SentencePieceProcessor::Decode` ([`decode`](Tokenizer::decode)), denormaliser included.
+//! BOS/EOS, matching fairseq2's `RawSentencePieceTokenizer`. Decoding
+//! ([`decode`](Tokenizer::decode)) drops control pieces, writes `<unk>` as " ⁇ ", decodes
+//! byte runs as UTF-8 and applies the denormaliser; fairseq2 0.6's decoder runs the same.
 //!
 //! # What differs
 //! - Sampling, n-best, BPE-dropout and the extra options (`bos:eos:reverse`) are not
 //!   implemented: encoding is the deterministic best segmentation only.
 //! - `decode` skips ids outside the vocabulary; sentencepiece raises.
-//! - A CHAR/BPE/WORD text piece that spells a *control* piece (only possible when a
-//!   control piece is a single character, or a whole word for WORD) makes sentencepiece's
-//!   `encode` fail; here the control id is returned.
-//! - Only the first 2^32 pieces are addressable (u32 ids).
+//! - A model without `<unk>` is refused even with byte fallback (0.2.3 accepts it).
+//! - The charsmap's double array is bounds-checked on every lookup rather than
+//!   structurally validated at load (darts-clone's `validate`), so a corrupt charsmap
+//!   that sentencepiece refuses may load here; it cannot read out of bounds.
+//! - The BOS/EOS/PAD ids are the trainer spec's (`bos_id`, ...), where 0.2.3 looks the
+//!   pieces up by name (`<s>`, ...); they agree for every model its trainer writes.
 //!
 //! In the omniASR layout id 0 is `<s>` and doubles as the CTC blank, 1 is `<pad>`, 2 is
 //! `</s>`, 3 is `<unk>`; [`Tokenizer::blank_id`] and friends read them from the model.
@@ -51,6 +53,7 @@ use self::decode::Decoder;
 use self::model::Model;
 pub use self::model::ModelType;
 use self::normalizer::Normalizer;
+pub use self::normalizer::NormalizerOptions;
 use self::trie::Trie;
 use self::vocab::Vocab;
 pub use self::vocab::{Piece, PieceType};
@@ -94,7 +97,12 @@ impl Tokenizer {
         let model_type = ModelType::from_proto(trainer.model_type)
             .ok_or_else(|| invalid(format!("unknown model_type {:?}", trainer.model_type)))?;
         let byte_fallback = trainer.byte_fallback.unwrap_or(false);
-        let vocab = Vocab::new(&model.pieces, byte_fallback).map_err(invalid)?;
+        let vocab = Vocab::new(
+            &model.pieces,
+            byte_fallback,
+            Model::reserved_map(model_type),
+        )
+        .map_err(invalid)?;
         let normalizer = Normalizer::new(
             &model.normalizer_spec.unwrap_or_default(),
             trainer.treat_whitespace_as_suffix.unwrap_or(false),
@@ -192,6 +200,11 @@ impl Tokenizer {
                 PieceType::Control | PieceType::Unknown | PieceType::Unused
             )
         })
+    }
+
+    /// The normaliser's whitespace options (what a converted tokenizer must reproduce).
+    pub fn normalizer_options(&self) -> NormalizerOptions {
+        self.normalizer.options
     }
 
     /// `SentencePieceProcessor::Normalize`: the text the model segments ("▁" for spaces).

@@ -9,15 +9,26 @@ use super::trie::Trie;
 /// U+2581 LOWER ONE EIGHTH BLOCK, sentencepiece's visible space.
 pub const SPACE_SYMBOL: &str = "\u{2581}";
 
+/// The whitespace options of a `NormalizerSpec` (and the trainer's
+/// `treat_whitespace_as_suffix`), as a model applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct NormalizerOptions {
+    /// Put a "▁" before the text (after it with `treat_whitespace_as_suffix`).
+    pub add_dummy_prefix: bool,
+    /// Drop leading and trailing whitespace and collapse runs to one space.
+    pub remove_extra_whitespaces: bool,
+    /// Write spaces as "▁".
+    pub escape_whitespaces: bool,
+    /// The dummy "▁" goes at the end instead of the start.
+    pub treat_whitespace_as_suffix: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Normalizer {
     charsmap: CharsMap,
     /// User-defined symbols (`SetPrefixMatcher`); empty for the denormaliser.
     user_defined: Trie,
-    pub add_dummy_prefix: bool,
-    pub remove_extra_whitespaces: bool,
-    pub escape_whitespaces: bool,
-    pub treat_whitespace_as_suffix: bool,
+    pub options: NormalizerOptions,
 }
 
 impl Normalizer {
@@ -29,10 +40,12 @@ impl Normalizer {
         Ok(Self {
             charsmap: CharsMap::decode(spec.precompiled_charsmap.as_deref().unwrap_or_default())?,
             user_defined,
-            add_dummy_prefix: spec.add_dummy_prefix.unwrap_or(true),
-            remove_extra_whitespaces: spec.remove_extra_whitespaces.unwrap_or(true),
-            escape_whitespaces: spec.escape_whitespaces.unwrap_or(true),
-            treat_whitespace_as_suffix,
+            options: NormalizerOptions {
+                add_dummy_prefix: spec.add_dummy_prefix.unwrap_or(true),
+                remove_extra_whitespaces: spec.remove_extra_whitespaces.unwrap_or(true),
+                escape_whitespaces: spec.escape_whitespaces.unwrap_or(true),
+                treat_whitespace_as_suffix,
+            },
         })
     }
 
@@ -52,13 +65,19 @@ impl Normalizer {
 
     /// `Normalizer::Normalize` (without the alignment bookkeeping).
     pub fn normalize(&self, text: &str) -> String {
-        let space = if self.escape_whitespaces {
+        let NormalizerOptions {
+            add_dummy_prefix,
+            remove_extra_whitespaces,
+            escape_whitespaces,
+            treat_whitespace_as_suffix,
+        } = self.options;
+        let space = if escape_whitespaces {
             SPACE_SYMBOL
         } else {
             " "
         };
         let mut input = text;
-        if self.remove_extra_whitespaces {
+        if remove_extra_whitespaces {
             while !input.is_empty() {
                 let (replacement, consumed) = self.normalize_prefix(input);
                 if replacement != " " {
@@ -71,10 +90,10 @@ impl Normalizer {
         if input.is_empty() {
             return out;
         }
-        if !self.treat_whitespace_as_suffix && self.add_dummy_prefix {
+        if !treat_whitespace_as_suffix && add_dummy_prefix {
             out.push_str(space);
         }
-        let mut previous_space = self.remove_extra_whitespaces;
+        let mut previous_space = remove_extra_whitespaces;
         while !input.is_empty() {
             let (replacement, consumed) = self.normalize_prefix(input);
             let mut piece = replacement;
@@ -82,7 +101,7 @@ impl Normalizer {
                 piece = piece.trim_start_matches(' ');
             }
             if !piece.is_empty() {
-                if self.escape_whitespaces {
+                if escape_whitespaces {
                     out.push_str(&piece.replace(' ', SPACE_SYMBOL));
                 } else {
                     out.push_str(piece);
@@ -90,16 +109,16 @@ impl Normalizer {
                 previous_space = piece.ends_with(' ');
             }
             input = &input[consumed..];
-            if !self.remove_extra_whitespaces {
+            if !remove_extra_whitespaces {
                 previous_space = false;
             }
         }
-        if self.remove_extra_whitespaces {
+        if remove_extra_whitespaces {
             while out.ends_with(space) {
                 out.truncate(out.len() - space.len());
             }
         }
-        if self.treat_whitespace_as_suffix && self.add_dummy_prefix {
+        if treat_whitespace_as_suffix && add_dummy_prefix {
             out.push_str(space);
         }
         out
@@ -128,7 +147,7 @@ mod tests {
         });
         assert_eq!(bare.normalize(" a  b "), "a b");
         let mut suffix = identity(|_| {});
-        suffix.treat_whitespace_as_suffix = true;
+        suffix.options.treat_whitespace_as_suffix = true;
         assert_eq!(suffix.normalize("a b"), "a▁b▁");
     }
 

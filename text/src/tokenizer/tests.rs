@@ -130,7 +130,7 @@ fn unigram_skips_unused_pieces_and_favours_user_defined_ones() {
             ("ab", -5.0, USER_DEFINED),
         ],
     ));
-    // "ab" scores 2 bytes * max_score (-1.0 clamps to FLT_MIN) - 0.1 instead of -5.
+    // A user-defined "ab" scores 0.1 * (2 bytes - 1), not its -5.
     assert_eq!(pieces(&tokenizer, "ab"), ["▁", "ab"]);
     assert_eq!(pieces(&tokenizer, "ba"), ["▁", "b", "a"]);
 }
@@ -246,4 +246,36 @@ fn model_checks_match_sentencepiece_s() {
     // The same string may be a control and a normal piece (two maps in sentencepiece).
     let tokenizer = load(&model(CHAR, &[("<s>", 0.0, NORMAL)]));
     assert_eq!(tokenizer.id("<s>"), Some(0));
+}
+
+#[test]
+fn bpe_keeps_every_piece_in_one_map() {
+    // sentencepiece 0.2.3's BPE model has no reserved map: a control piece and a normal
+    // piece may not share a string there (char, word and unigram models allow it).
+    let duplicate = model(BPE, &[("<s>", 0.0, NORMAL)]);
+    let error = Tokenizer::from_bytes(&duplicate.encode_to_vec(), Path::new("bpe.model"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("appears twice"), "{error}");
+    // A character spelling a control piece is not that piece: it becomes <unk>.
+    let tokenizer = load(&model(
+        BPE,
+        &[("▁", 0.0, NORMAL), ("a", 0.0, NORMAL), ("c", 0.0, CONTROL)],
+    ));
+    assert_eq!(pieces(&tokenizer, "ac"), ["▁", "a", "<unk>"]);
+}
+
+#[test]
+fn unused_and_nul_pieces() {
+    // Char and word models read an unused piece as <unk>.
+    let tokenizer = load(&model(CHAR, &[("▁", 0.0, NORMAL), ("a", 0.0, UNUSED)]));
+    assert_eq!(pieces(&tokenizer, "aa"), ["▁", "<unk>"]);
+    // A lone NUL marked unused is ignored; anywhere else a NUL is an error.
+    let ignored = load(&model(CHAR, &[("\0", 0.0, UNUSED), ("\0", 0.0, UNUSED)]));
+    assert_eq!(ignored.vocab_size(), 6);
+    let nul = model(CHAR, &[("a\0", 0.0, NORMAL)]);
+    let error = Tokenizer::from_bytes(&nul.encode_to_vec(), Path::new("nul.model"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("NUL"), "{error}");
 }

@@ -5,10 +5,16 @@
 //! thousand pieces this is compact and fast enough, and its iteration order (shortest
 //! match first) is the order darts-clone reports matches in.
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Trie {
-    /// Node 0 is the root.
+    /// Node 0 is the root; there always is one.
     nodes: Vec<Node>,
+}
+
+impl Default for Trie {
+    fn default() -> Self {
+        Self::new([])
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -31,7 +37,7 @@ impl Trie {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.len() <= 1 && self.nodes.first().is_none_or(|root| root.value.is_none())
+        self.nodes.len() == 1 && self.nodes[0].value.is_none()
     }
 
     fn insert(&mut self, key: &[u8], value: u32) {
@@ -97,6 +103,7 @@ mod tests {
         assert_eq!(trie.prefixes(b"").count(), 0);
         assert!(!trie.is_empty());
         assert!(Trie::new([]).is_empty());
+        assert_eq!(Trie::default().longest_prefix(b"a"), None);
     }
 
     proptest! {

@@ -46,12 +46,30 @@ pub struct Piece {
     pub kind: PieceType,
 }
 
+/// `kMaxPieceSize`: longer pieces make the model invalid.
+const MAX_PIECE_BYTES: usize = 8000;
+
+/// A piece sentencepiece ignores: a lone NUL marked unused (which conversion scripts
+/// write, and which `Load` marks unused itself when the model has byte fallback).
+const NULL_PIECE: &str = "\0";
+
+/// Where reserved pieces are looked up (`InitializePieces(use_reserved_id_map)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserved {
+    /// Control, unknown and byte pieces in a map of their own, out of the models' reach
+    /// (unigram, char, word).
+    Apart,
+    /// Every piece in one map; the model skips reserved ones itself (BPE).
+    Together,
+}
+
 #[derive(Debug, Clone)]
 pub struct Vocab {
     pieces: Vec<Piece>,
-    /// Normal, user-defined and unused pieces.
-    model_pieces: BTreeMap<String, u32>,
-    /// Control, unknown and byte pieces.
+    /// `pieces_`, what `PieceToIdNoReserved` searches: normal, user-defined and unused
+    /// pieces, and with [`Reserved::Together`] all the others too.
+    lookup: BTreeMap<String, u32>,
+    /// `reserved_id_map_`: control, unknown and byte pieces with [`Reserved::Apart`].
     reserved: BTreeMap<String, u32>,
     /// User-defined symbols, matched greedily (longest first) before the model runs.
     user_defined: Trie,
@@ -60,28 +78,68 @@ pub struct Vocab {
     unk_id: u32,
 }
 
+impl Piece {
+    /// One `ModelProto` entry, checked as `InitializePieces` checks it on its own: a known
+    /// type, not empty, not overlong. With byte fallback a lone NUL becomes unused, as
+    /// `SentencePieceProcessor::Load` makes it.
+    fn from_proto(
+        id: usize,
+        entry: &proto::SentencePiece,
+        byte_fallback: bool,
+    ) -> Result<Self, String> {
+        let piece = entry.piece.clone().unwrap_or_default();
+        let mut kind = PieceType::from_proto(entry.r#type)
+            .ok_or_else(|| format!("piece {id} has unknown type {:?}", entry.r#type))?;
+        if piece.len() >= MAX_PIECE_BYTES {
+            return Err(format!("piece {id} is longer than {MAX_PIECE_BYTES} bytes"));
+        }
+        if piece.is_empty() {
+            return Err(format!("piece {id} is empty"));
+        }
+        if byte_fallback && piece == NULL_PIECE {
+            kind = PieceType::Unused;
+        }
+        Ok(Self {
+            piece,
+            score: entry.score.unwrap_or(0.0),
+            kind,
+        })
+    }
+}
+
 impl Vocab {
-    /// Checks what `InitializePieces` checks: no empty or duplicate piece, exactly one
-    /// `<unk>`, byte pieces well-formed and all 256 present exactly when `byte_fallback`.
-    pub fn new(entries: &[proto::SentencePiece], byte_fallback: bool) -> Result<Self, String> {
+    /// Checks what `InitializePieces` checks: no empty, overlong, NUL-containing or
+    /// duplicate piece, exactly one `<unk>`, byte pieces well-formed and all 256 present
+    /// exactly when `byte_fallback`.
+    pub fn new(
+        entries: &[proto::SentencePiece],
+        byte_fallback: bool,
+        reserved_map: Reserved,
+    ) -> Result<Self, String> {
         if entries.is_empty() {
             return Err("no pieces".to_owned());
         }
-        let mut pieces = Vec::with_capacity(entries.len());
-        let mut model_pieces = BTreeMap::new();
+        if entries.len() > u32::MAX as usize {
+            return Err("too many pieces".to_owned());
+        }
+        let pieces = entries
+            .iter()
+            .enumerate()
+            .map(|(id, entry)| Piece::from_proto(id, entry, byte_fallback))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut lookup = BTreeMap::new();
         let mut reserved = BTreeMap::new();
         let mut bytes = BTreeMap::new();
         let mut unk_id = None;
-        for (id, entry) in entries.iter().enumerate() {
-            let piece = entry.piece.clone().unwrap_or_default();
-            let kind = PieceType::from_proto(entry.r#type)
-                .ok_or_else(|| format!("piece {id} has unknown type {:?}", entry.r#type))?;
-            if piece.is_empty() {
-                return Err(format!("piece {id} is empty"));
+        for (Piece { piece, kind, .. }, id) in pieces.iter().zip(0u32..) {
+            if piece == NULL_PIECE && *kind == PieceType::Unused {
+                continue;
             }
-            let id = u32::try_from(id).map_err(|_| "too many pieces".to_owned())?;
-            let map = if kind.is_model_piece() {
-                &mut model_pieces
+            if piece.contains('\0') {
+                return Err(format!("piece {id} contains a NUL character"));
+            }
+            let map = if kind.is_model_piece() || reserved_map == Reserved::Together {
+                &mut lookup
             } else {
                 &mut reserved
             };
@@ -97,29 +155,20 @@ impl Vocab {
                     return Err(format!("byte piece {piece:?} without byte_fallback"));
                 }
                 PieceType::Byte => {
-                    let byte = parse_byte_piece(&piece)
+                    let byte = parse_byte_piece(piece)
                         .ok_or_else(|| format!("byte piece {piece:?} is not <0xXX>"))?;
                     bytes.insert(byte, id);
                 }
                 _ => {}
             }
-            pieces.push(Piece {
-                piece,
-                score: entry.score.unwrap_or(0.0),
-                kind,
-            });
         }
         let unk_id = unk_id.ok_or_else(|| "no <unk> piece".to_owned())?;
-        let byte_ids = if byte_fallback {
-            if bytes.len() != 256 {
-                return Err(format!(
-                    "byte_fallback with {} byte pieces, not 256",
-                    bytes.len()
-                ));
+        let byte_ids = match (byte_fallback, bytes.len()) {
+            (false, _) => None,
+            (true, 256) => Some(bytes.into_values().collect()),
+            (true, found) => {
+                return Err(format!("byte_fallback with {found} byte pieces, not 256"));
             }
-            Some(bytes.into_values().collect())
-        } else {
-            None
         };
         let user_defined = Trie::new(
             pieces
@@ -130,7 +179,7 @@ impl Vocab {
         );
         Ok(Self {
             pieces,
-            model_pieces,
+            lookup,
             reserved,
             user_defined,
             byte_ids,
@@ -159,29 +208,27 @@ impl Vocab {
         self.get(id).map_or(PieceType::Unknown, |piece| piece.kind)
     }
 
-    /// The piece's id if it exists at all (reserved pieces first, as `PieceToId`).
+    /// `IsReservedId`: control, unknown or byte.
+    pub fn is_reserved(&self, id: u32) -> bool {
+        !self.kind(id).is_model_piece()
+    }
+
+    /// The piece's id if it exists at all (`PieceToId`: reserved pieces first).
     pub fn id(&self, piece: &str) -> Option<u32> {
         self.reserved
             .get(piece)
-            .or_else(|| self.model_pieces.get(piece))
+            .or_else(|| self.lookup.get(piece))
             .copied()
     }
 
-    /// `ModelInterface::PieceToId`: the id, or `<unk>`'s.
-    pub fn piece_to_id(&self, piece: &str) -> u32 {
-        self.id(piece).unwrap_or(self.unk_id)
+    /// `PieceToIdNoReserved`, with `None` for `<unk>`.
+    pub fn lookup(&self, piece: &str) -> Option<u32> {
+        self.lookup.get(piece).copied()
     }
 
-    /// The id of a normal, user-defined or unused piece (what BPE merges into).
-    pub fn model_piece_id(&self, piece: &str) -> Option<u32> {
-        self.model_pieces.get(piece).copied()
-    }
-
-    /// Normal, user-defined and unused pieces with their ids, in piece order.
-    pub fn model_pieces(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.model_pieces
-            .iter()
-            .map(|(piece, &id)| (piece.as_str(), id))
+    /// What [`Vocab::lookup`] searches, with the ids, in piece order.
+    pub fn lookup_pieces(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.lookup.iter().map(|(piece, &id)| (piece.as_str(), id))
     }
 
     /// The `<0xXX>` id of `byte` (`<unk>`'s without byte fallback).

@@ -1,12 +1,17 @@
-//! `bpe::Model::SampleEncode` without dropout: start from characters (user-defined
-//! symbols whole and frozen), repeatedly merge the adjacent pair whose concatenation is
-//! the highest-scoring vocabulary piece (the leftmost on ties), and finally split merged
-//! pieces that are marked unused back into the pair they were made of.
+//! `bpe::Model::SampleEncode` without dropout (sentencepiece 0.2.3): start from
+//! characters (user-defined symbols whole and frozen), repeatedly merge the adjacent pair
+//! whose concatenation is the highest-scoring normal, user-defined or unused piece (the
+//! leftmost on ties; scores ordered by their IEEE bits, so -0.0 < 0.0), and finally split
+//! merged pieces that are marked unused back into the pair they were made of. A final
+//! piece that is reserved, or unused with no pair to split into, becomes `<unk>`.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::tokenizer::vocab::{PieceType, Vocab};
+
+/// `kMaxBpeResegmentDepth`: deeper unused-merge chains are emitted as they are.
+const MAX_RESEGMENT_DEPTH: usize = 100;
 
 /// A symbol of the working sequence: a byte range of the text, linked to its neighbours.
 #[derive(Debug, Clone, Copy)]
@@ -29,18 +34,12 @@ struct Merge {
     length: usize,
 }
 
-impl Merge {
-    /// The score as a totally ordered key; -0.0 and 0.0 compare equal, as in C++.
-    fn key(&self) -> f32 {
-        if self.score == 0.0 { 0.0 } else { self.score }
-    }
-}
-
 impl Ord for Merge {
-    /// Higher score first, then the leftmost (`SymbolPairComparator`).
+    /// Higher score first, then the leftmost (`SymbolPairComparator`, which compares the
+    /// scores' bit patterns: `total_cmp`'s order).
     fn cmp(&self, other: &Self) -> Ordering {
-        self.key()
-            .total_cmp(&other.key())
+        self.score
+            .total_cmp(&other.score)
             .then_with(|| other.left.cmp(&self.left))
     }
 }
@@ -119,7 +118,11 @@ impl<'a, 'v> Merger<'a, 'v> {
             return;
         }
         let merged = &self.text[l.start..r.end];
-        let Some(id) = self.vocab.model_piece_id(merged) else {
+        let Some(id) = self
+            .vocab
+            .lookup(merged)
+            .filter(|&id| !self.vocab.is_reserved(id))
+        else {
             return;
         };
         let Some(piece) = self.vocab.get(id) else {
@@ -161,22 +164,27 @@ impl<'a, 'v> Merger<'a, 'v> {
         let mut pieces = Vec::new();
         let mut index = (!self.symbols.is_empty()).then_some(0);
         while let Some(at) = index {
-            self.resegment(self.piece(at), &mut pieces);
+            self.resegment(self.piece(at), 0, &mut pieces);
             index = self.symbols[at].next;
         }
         pieces
     }
 
     /// Emit `piece`, split recursively into the pair it was merged from while unused.
-    fn resegment(&self, piece: &'a str, out: &mut Vec<(&'a str, u32)>) {
-        let id = self.vocab.piece_to_id(piece);
-        if self.vocab.kind(id) == PieceType::Unused
-            && let Some(&(left, right)) = self.unmerge.get(piece)
-        {
-            self.resegment(left, out);
-            self.resegment(right, out);
-        } else {
+    fn resegment(&self, piece: &'a str, depth: usize, out: &mut Vec<(&'a str, u32)>) {
+        let unk = self.vocab.unk_id();
+        let id = self.vocab.lookup(piece).unwrap_or(unk);
+        if depth > MAX_RESEGMENT_DEPTH {
             out.push((piece, id));
+        } else if self.vocab.is_reserved(id) {
+            out.push((piece, unk));
+        } else if self.vocab.kind(id) != PieceType::Unused {
+            out.push((piece, id));
+        } else if let Some(&(left, right)) = self.unmerge.get(piece) {
+            self.resegment(left, depth + 1, out);
+            self.resegment(right, depth + 1, out);
+        } else {
+            out.push((piece, unk));
         }
     }
 }

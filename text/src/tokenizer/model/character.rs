@@ -1,5 +1,6 @@
 //! `character::Model::Encode`: one piece per character, user-defined symbols whole.
 
+use super::whole_piece_id;
 use crate::tokenizer::vocab::Vocab;
 
 pub fn encode<'a>(normalized: &'a str, vocab: &Vocab) -> Vec<(&'a str, u32)> {
@@ -8,7 +9,7 @@ pub fn encode<'a>(normalized: &'a str, vocab: &Vocab) -> Vec<(&'a str, u32)> {
     while !rest.is_empty() {
         let (length, _) = vocab.prefix_match(rest);
         let (piece, tail) = rest.split_at(length);
-        pieces.push((piece, vocab.piece_to_id(piece)));
+        pieces.push((piece, whole_piece_id(vocab, piece)));
         rest = tail;
     }
     pieces

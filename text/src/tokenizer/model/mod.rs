@@ -7,10 +7,10 @@ mod character;
 mod unigram;
 mod word;
 
-use super::vocab::Vocab;
+use super::vocab::{PieceType, Reserved, Vocab};
 
 /// `TrainerSpec.ModelType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub enum ModelType {
     /// Unigram language model, segmented by Viterbi over the piece lattice.
     Unigram,
@@ -45,6 +45,14 @@ pub enum Model {
 }
 
 impl Model {
+    /// How the model's vocabulary keeps reserved pieces (BPE keeps them with the rest).
+    pub fn reserved_map(kind: ModelType) -> Reserved {
+        match kind {
+            ModelType::Bpe => Reserved::Together,
+            ModelType::Unigram | ModelType::Word | ModelType::Char => Reserved::Apart,
+        }
+    }
+
     pub fn new(kind: ModelType, vocab: &Vocab) -> Result<Self, String> {
         Ok(match kind {
             ModelType::Unigram => Self::Unigram(unigram::Unigram::new(vocab)?),
@@ -64,4 +72,13 @@ impl Model {
             Self::Char => character::encode(normalized, vocab),
         }
     }
+}
+
+/// The id of a whole piece for the char and word models: `PieceToIdNoReserved`, with
+/// unused pieces (and anything unknown) as `<unk>`.
+fn whole_piece_id(vocab: &Vocab, piece: &str) -> u32 {
+    vocab
+        .lookup(piece)
+        .filter(|&id| vocab.kind(id) != PieceType::Unused)
+        .unwrap_or(vocab.unk_id())
 }

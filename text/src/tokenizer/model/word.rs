@@ -2,13 +2,14 @@
 //! every "▁" (`SplitIntoWords` with its defaults, whatever `treat_whitespace_as_suffix`
 //! says: sentencepiece's word model ignores it when encoding).
 
+use super::whole_piece_id;
 use crate::tokenizer::normalizer::SPACE_SYMBOL;
 use crate::tokenizer::vocab::Vocab;
 
 pub fn encode<'a>(normalized: &'a str, vocab: &Vocab) -> Vec<(&'a str, u32)> {
     split_into_words(normalized)
         .into_iter()
-        .map(|word| (word, vocab.piece_to_id(word)))
+        .map(|word| (word, whole_piece_id(vocab, word)))
         .collect()
 }
 
