@@ -2,7 +2,7 @@
 """Train small SentencePiece *char* models on Danish text and record how the Python
 `sentencepiece` package encodes and decodes with them.
 
-    /work/venvs/ref/bin/python tools/reference/text/gen_spm_fixture.py text/tests/fixtures
+    .venv-ref/bin/python tools/reference/text/gen_spm_fixture.py text/tests/fixtures
 
 Writes `spm_omni.model` (omniASR layout: <s>=0 <pad>=1 </s>=2 <unk>=3, default nmt_nfkc
 normaliser, characters below the coverage threshold left unknown), `spm_bytes.model`

@@ -3,20 +3,13 @@
 //! text from `decode` on >= 1,000 sentences (characters outside the vocabulary included),
 //! and identical `decode_ids` text on random id sequences.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "fixtures are generated and trusted; a panic fails the test"
-)]
-
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 
 use dialekt_text::tokenizer::{PieceType, Tokenizer};
 use serde_json::Value;
 
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+use crate::fixture;
 
 fn ids(value: &Value) -> Vec<u32> {
     value
