@@ -1,5 +1,5 @@
 """libtorch's native CTC (what burn-tch dispatches to) timed from Python, as the baseline for
-`trainer/tests/model_ctc.rs::ctc_timing_at_realistic_sizes` (same sizes: T=1500, N=8,
+`model/tests/it/ctc.rs::ctc_timing_at_realistic_sizes` (same sizes: T=1500, N=8,
 C=9812, S=200; log_softmax + ctc_loss(sum, zero_infinity) forward and backward).
 
     OMP_NUM_THREADS=2 /work/venvs/torch29/bin/python bench/model/ctc_torch.py

@@ -5,7 +5,7 @@ extractor frozen, AdamW betas (0.9, 0.98), eps 1e-8, fp32).
     OMP_NUM_THREADS=2 /work/venvs/ref/bin/python bench/model/fairseq2_step.py --threads 2
 
 Prints one JSON line: {"impl": "fairseq2", "step_secs": [...], "peak_rss_bytes": ...}.
-Run by `bench/model/run.sh` next to ours (`trainer/tests/model_bench.rs`).
+Run by `bench/model/run.sh` next to ours (`model/tests/it/bench.rs`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 //! end of the data, leftovers are merged from the largest bucket downwards so that no
 //! batch ever exceeds `max_num_elements` padded samples. The expected bucket lists
 //! for dialekt's configs were computed by fairseq2 itself and are checked in
-//! `tests/data_bucketing.rs`.
+//! `tests/it/bucketing.rs`.
 
 use crate::error::Error;
 

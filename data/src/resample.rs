@@ -13,7 +13,7 @@ use crate::error::AudioError;
 
 /// Minimum input frames per FFT block. Larger blocks give a steeper anti-aliasing
 /// filter (closer to the ideal cut-off at 8 kHz); about 1024 keeps the pass band flat
-/// to 7 kHz within 1e-6 (checked against analytic signals in `tests/data_resample.rs`).
+/// to 7 kHz within 1e-6 (checked against analytic signals in `tests/it/resample.rs`).
 const MIN_FFT_FRAMES: usize = 1024;
 
 /// Resamples mono `samples` from `from_hz` to `to_hz`.

@@ -15,7 +15,7 @@
 //!
 //! rapidfuzz also narrows the bit-parallel matrix to an Ukkonen band; cells outside the
 //! band never lie on an optimal path, so computing the full matrix gives the same walk.
-//! The parity fixture (`tests/jiwer_parity.rs`) checks this on 12,011 pairs, including
+//! The parity fixture (`tests/it/jiwer.rs`) checks this on 12,011 pairs, including
 //! multi-block and Hirschberg-sized ones.
 
 use std::ops::AddAssign;

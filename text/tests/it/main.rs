@@ -6,6 +6,9 @@
     reason = "fixtures are generated and trusted; a panic fails the test"
 )]
 
+mod groups;
+mod jiwer;
+mod normalize;
 mod tokenizer_char;
 mod tokenizer_models;
 

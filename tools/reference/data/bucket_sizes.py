@@ -1,6 +1,6 @@
 """Expected length buckets, computed by fairseq2 itself.
 
-Writes trainer/tests/fixtures/data/bucket_sizes.json with the output of
+Writes data/tests/fixtures/bucket_sizes.json with the output of
 `fairseq2.data.data_pipeline.create_bucket_sizes` for the configurations dialekt
 uses, called exactly as omniASR's `add_length_batching` calls it (rounding
 `max_num_elements` down to a multiple of `max_audio_len`, `num_seqs_multiple_of=8`).
@@ -22,7 +22,7 @@ CONFIGS = {
     "adapted": dict(max_num_elements=3_840_000, max_audio_len=480_000, min_audio_len=32_000),
 }
 
-OUT = Path(__file__).resolve().parents[3] / "trainer/tests/fixtures/data/bucket_sizes.json"
+OUT = Path(__file__).resolve().parents[3] / "data/tests/fixtures/bucket_sizes.json"
 
 
 def main() -> None:

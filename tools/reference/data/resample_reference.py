@@ -1,6 +1,6 @@
 """Reference output of torchaudio.functional.resample on analytic test signals.
 
-The Rust test (trainer/tests/data_resample.rs) synthesises the same signals from
+The Rust test (data/tests/it/resample.rs) synthesises the same signals from
 the formulas below (in f64, then f32), resamples them with dialekt's resampler and
 reports the SNR against these files. Only the outputs are stored, as raw
 little-endian f32 (`<name>_<rate>.f32`), plus `signals.json` describing them.
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torchaudio
 
-OUT = Path(__file__).resolve().parents[3] / "trainer/tests/fixtures/data/resample"
+OUT = Path(__file__).resolve().parents[3] / "data/tests/fixtures/resample"
 TARGET_HZ = 16_000
 DURATION_SECS = 0.5
 RATES = [48_000, 44_100, 22_050]

@@ -1,11 +1,11 @@
 """Proves fairseq2 loads a checkpoint dialekt exported and computes the logits we computed.
 
     /work/venvs/ref/bin/python tools/reference/model/check_export.py \
-        --checkpoint exported.pt --reference trainer/tests/fixtures/model/tiny/reference.json \
+        --checkpoint exported.pt --reference model/tests/fixtures/tiny/reference.json \
         --logits-dir our_logits/
 
 `--logits-dir` holds `<i>.npy` ([frames, vocab] float32, valid frames only) for utterance i of
-the reference batch, as `trainer/tests/model_export.rs` writes them. The checkpoint is loaded
+the reference batch, as `model/tests/it/checkpoint.rs` writes them. The checkpoint is loaded
 with fairseq2's own hub loader (what omnilingual-asr does for an asset card's checkpoint).
 Exits 1 when the max |Δ| exceeds the tolerance.
 """

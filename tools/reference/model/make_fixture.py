@@ -1,11 +1,11 @@
 """Writes a random-init omniASR wav2vec2 CTC checkpoint and fairseq2's outputs for it.
 
-The Rust parity tests (`trainer/tests/model_parity.rs`) load the checkpoint with our loader,
+The Rust parity tests (`model/tests/it/parity.rs`) load the checkpoint with our loader,
 run the same padded batch and compare logits, frame lengths, the CTC loss and gradient norms.
 
     # the committed tiny fixture
     /work/venvs/ref/bin/python tools/reference/model/make_fixture.py --arch tiny \
-        --out trainer/tests/fixtures/model/tiny
+        --out model/tests/fixtures/tiny
     # the full 300m arch (1.3 GB, generated locally for the opt-in test, never committed)
     /work/venvs/ref/bin/python tools/reference/model/make_fixture.py --arch 300m --out /tmp/dialekt-300m
 

@@ -34,7 +34,7 @@ from fairseq2.gang import FakeGang  # noqa: E402
 from fairseq2.nn.utils.grad import clip_grad_norm, normalize_grads  # noqa: E402
 from fairseq2.optim.lr_schedulers.tri_stage import TriStageLR  # noqa: E402
 
-TINY = Path(__file__).resolve().parents[3] / "trainer/tests/fixtures/model/tiny"
+TINY = Path(__file__).resolve().parents[3] / "model/tests/fixtures/tiny"
 
 
 def tri_stage_lrs(lr: float, num_steps: int) -> list[float]:
@@ -114,7 +114,7 @@ def main() -> None:
         step_dir / "step.json",
         {
             "generator": "tools/reference/train/make_step_fixture.py",
-            "checkpoint": "trainer/tests/fixtures/model/tiny/checkpoint.pt",
+            "checkpoint": "model/tests/fixtures/tiny/checkpoint.pt",
             "lr": lr,
             "betas": [0.9, 0.98],
             "eps": 1e-8,
