@@ -8,12 +8,15 @@
 
 pub mod align;
 pub mod bootstrap;
+pub mod decode;
 mod error;
 pub mod groups;
 pub mod io;
+pub mod lm;
 pub mod metrics;
 pub mod normalize;
 pub mod score;
+mod table;
 pub mod tokenizer;
 
 pub use error::Error;
