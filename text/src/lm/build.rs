@@ -26,6 +26,9 @@ struct Order {
     words: Vec<WordId>,
     probs: Vec<f32>,
     backoffs: Vec<f32>,
+    /// The entry's suffix (its last n−1 words) in the order below, or for bigrams the
+    /// last word's id: its parent in the reversed trie.
+    suffix: Vec<u32>,
     /// Slot → entry + 1 (0 = empty).
     slots: Vec<u32>,
 }
@@ -44,6 +47,7 @@ impl Order {
             words: Vec::with_capacity(expected * n),
             probs: Vec::with_capacity(expected),
             backoffs: Vec::with_capacity(expected),
+            suffix: Vec::with_capacity(expected),
             slots: vec![0; (expected.max(4) * 2).next_power_of_two()],
         }
     }
@@ -56,6 +60,7 @@ impl Order {
         &self.words[entry * self.n..(entry + 1) * self.n]
     }
 
+    /// The slot holding `words`, or the empty slot where they would go.
     fn slot(&self, words: &[WordId]) -> usize {
         let mask = self.slots.len() - 1;
         let mut at = hash_words(words) as usize & mask;
@@ -75,13 +80,18 @@ impl Order {
         }
     }
 
-    /// Add an entry known to be absent; returns its index.
-    fn push(&mut self, words: &[WordId], prob: f32, backoff: f32) -> usize {
+    /// The entry of `words`, added (with probability 0, no backoff) if absent; `true`
+    /// when it was added.
+    fn find_or_add(&mut self, words: &[WordId]) -> (usize, bool) {
         let at = self.slot(words);
+        if self.slots[at] != 0 {
+            return (self.slots[at] as usize - 1, false);
+        }
         let entry = self.len();
         self.words.extend_from_slice(words);
-        self.probs.push(prob);
-        self.backoffs.push(backoff);
+        self.probs.push(0.0);
+        self.backoffs.push(NO_EXTENSION);
+        self.suffix.push(u32::MAX);
         self.slots[at] = entry as u32 + 1;
         if self.len() * 2 > self.slots.len() {
             self.slots = vec![0; self.slots.len() * 2];
@@ -90,7 +100,15 @@ impl Order {
                 self.slots[at] = entry as u32 + 1;
             }
         }
-        entry
+        (entry, true)
+    }
+
+    /// Free the index and the words, which only loading needs, keeping each entry's
+    /// first (oldest) word: its key among its parent's children in the trie.
+    fn take_first_words(&mut self) -> Vec<WordId> {
+        self.slots = Vec::new();
+        let words = std::mem::take(&mut self.words);
+        words.chunks_exact(self.n).map(|ngram| ngram[0]).collect()
     }
 }
 
@@ -203,11 +221,15 @@ impl Builder {
     /// context as extended — `ReadNGrams` per line.
     fn ngram(&mut self, words: &[WordId], prob: f32, backoff: f32) -> Result<(), String> {
         let n = words.len();
-        if self.higher[n - 2].find(words).is_some() {
+        let order = &mut self.higher[n - 2];
+        let (entry, added) = order.find_or_add(words);
+        if !added {
             return Err(format!("{n}-gram listed twice"));
         }
-        self.higher[n - 2].push(words, prob, backoff);
-        self.fill_missing_suffixes(words);
+        order.probs[entry] = prob;
+        order.backoffs[entry] = backoff;
+        let suffix = self.fill_missing_suffixes(words);
+        self.higher[n - 2].suffix[entry] = suffix;
         let context = &words[..n - 1];
         if n == 2 {
             set_extension(&mut self.unigram_backoffs[context[0] as usize]);
@@ -227,49 +249,56 @@ impl Builder {
 
     /// `FindLower` + `AdjustLower`: insert blanks for the missing suffixes of `words`
     /// (longest first) down to the longest one that exists (the basis), then give each
-    /// blank the basis probability plus the backoffs of its contexts, in float32.
-    fn fill_missing_suffixes(&mut self, words: &[WordId]) {
+    /// blank the basis probability plus the backoffs of its contexts, in float32. Returns
+    /// the entry of the n-gram's own suffix (the last word for a bigram).
+    fn fill_missing_suffixes(&mut self, words: &[WordId]) -> u32 {
         let n = words.len();
+        let last = words[n - 1];
+        // chain[k]: the entry of the suffix of order n-1-k, found or a new blank.
+        let mut chain: Vec<usize> = Vec::with_capacity(n);
         let mut basis = 1;
-        let mut blanks = 0;
         for m in (2..n).rev() {
-            let suffix = &words[n - m..];
-            if self.higher[m - 2].find(suffix).is_some() {
+            let (entry, added) = self.higher[m - 2].find_or_add(&words[n - m..]);
+            chain.push(entry);
+            if !added {
                 basis = m;
                 break;
             }
-            self.higher[m - 2].push(suffix, 0.0, NO_EXTENSION);
-            blanks += 1;
         }
-        if blanks == 0 {
-            return;
-        }
-        let last = words[n - 1];
-        let mut prob = if basis == 1 {
-            self.unigram_probs[last as usize]
-        } else {
-            let order = &self.higher[basis - 2];
-            order.probs[order.find(&words[n - basis..]).unwrap_or_default()]
-        };
-        prob = -prob.abs();
-        for order_of_blank in basis + 1..n {
-            // The blank's context: the `order_of_blank - 1` words before the last one.
-            let context = &words[n - order_of_blank..n - 1];
-            if context.len() == 1 {
-                let backoff = &mut self.unigram_backoffs[context[0] as usize];
-                set_extension(backoff);
-                prob += *backoff;
-            } else {
-                let order = &mut self.higher[context.len() - 2];
-                if let Some(found) = order.find(context) {
-                    set_extension(&mut order.backoffs[found]);
-                    prob += order.backoffs[found];
-                }
+        // Link each new blank to its suffix (the next entry of the chain, or the word).
+        for (k, &entry) in chain.iter().enumerate() {
+            let m = n - 1 - k;
+            if m > basis {
+                let below = chain.get(k + 1).map_or(last, |&e| e as u32);
+                self.higher[m - 2].suffix[entry] = below;
             }
-            let order = &mut self.higher[order_of_blank - 2];
-            let blank = order.find(&words[n - order_of_blank..]).unwrap_or_default();
-            order.probs[blank] = prob;
         }
+        if basis < n - 1 {
+            let mut prob = if basis == 1 {
+                self.unigram_probs[last as usize]
+            } else {
+                self.higher[basis - 2].probs[chain[n - 1 - basis]]
+            };
+            prob = -prob.abs();
+            for order_of_blank in basis + 1..n {
+                // The blank's context: the `order_of_blank - 1` words before the last one.
+                let context = &words[n - order_of_blank..n - 1];
+                if context.len() == 1 {
+                    let backoff = &mut self.unigram_backoffs[context[0] as usize];
+                    set_extension(backoff);
+                    prob += *backoff;
+                } else {
+                    let order = &mut self.higher[context.len() - 2];
+                    if let Some(found) = order.find(context) {
+                        set_extension(&mut order.backoffs[found]);
+                        prob += order.backoffs[found];
+                    }
+                }
+                let blank = chain[n - 1 - order_of_blank];
+                self.higher[order_of_blank - 2].probs[blank] = prob;
+            }
+        }
+        chain.first().map_or(last, |&entry| entry as u32)
     }
 
     /// Check the special words and lay the n-grams out as the reversed trie.
@@ -299,31 +328,23 @@ impl Builder {
             backoffs: unigram_backoffs,
             children: Vec::new(),
         }];
-        // Node index (in its level) of every loading entry of the previous order.
+        // Node index (in its level) of every loading entry of the previous order; at
+        // level 1 the node is the word id.
         let mut previous_nodes: Vec<u32> = (0..vocab_size as u32).collect();
-        let mut previous_order: Option<&Order> = None;
-        for current in &self.higher {
-            let parent_of = |entry: usize| -> u32 {
-                let suffix = &current.entry_words(entry)[1..];
-                match previous_order {
-                    None => suffix[0],
-                    Some(lower) => lower
-                        .find(suffix)
-                        .map_or(u32::MAX, |found| previous_nodes[found]),
-                }
-            };
+        for mut current in self.higher {
+            let first_words = current.take_first_words();
             let mut layout: Vec<(u32, WordId, u32)> = (0..current.len())
                 .map(|entry| {
-                    (
-                        parent_of(entry),
-                        current.entry_words(entry)[0],
-                        entry as u32,
-                    )
+                    let parent = previous_nodes
+                        .get(current.suffix[entry] as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX);
+                    (parent, first_words[entry], entry as u32)
                 })
                 .collect();
             layout.sort_unstable();
             let highest = current.n == order;
-            let mut level = Level {
+            let level = Level {
                 words: layout.iter().map(|&(_, word, _)| word).collect(),
                 probs: layout
                     .iter()
@@ -339,17 +360,15 @@ impl Builder {
                 },
                 children: Vec::new(),
             };
-            let parents = levels.last().map_or(0, Level::len);
             let parent = levels.len() - 1;
+            let parents = levels[parent].len();
             levels[parent].children = child_offsets(parents, layout.iter().map(|&(p, _, _)| p));
             let mut nodes = vec![0u32; current.len()];
             for (node, &(_, _, entry)) in layout.iter().enumerate() {
                 nodes[entry as usize] = node as u32;
             }
-            level.words.shrink_to_fit();
             levels.push(level);
             previous_nodes = nodes;
-            previous_order = Some(current);
         }
         Ok(Model {
             order,

@@ -6,16 +6,17 @@
 #     libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev
 #
 #   tools/reference/lm/build_lmplz.sh [DIR]     (default /tmp/kenlm-0.3.0-build)
-# prints the bin directory.
+# prints the bin directory (the build's output goes to DIR/build.log).
 set -euo pipefail
 DIR=${1:-/tmp/kenlm-0.3.0-build}
 PIP=${PIP:-pip}
 mkdir -p "$DIR"
 if [ ! -x "$DIR/kenlm-0.3.0/build/bin/lmplz" ]; then
-  (cd "$DIR" && "$PIP" download -q --no-deps --no-binary kenlm kenlm==0.3.0 -d . >&2)
+  echo "building KenLM 0.3.0's lmplz in $DIR (a few minutes) ..." >&2
+  (cd "$DIR" && "$PIP" download -q --no-deps --no-binary kenlm kenlm==0.3.0 -d . >"$DIR/build.log" 2>&1)
   tar -xzf "$DIR/kenlm-0.3.0.tar.gz" -C "$DIR"
   mkdir -p "$DIR/kenlm-0.3.0/build"
-  (cd "$DIR/kenlm-0.3.0/build" && cmake .. -DCMAKE_BUILD_TYPE=Release >&2 \
-    && make -j"$(nproc)" lmplz build_binary query >&2)
+  (cd "$DIR/kenlm-0.3.0/build" && cmake .. -DCMAKE_BUILD_TYPE=Release >>"$DIR/build.log" 2>&1 \
+    && make -j"$(nproc)" lmplz build_binary query >>"$DIR/build.log" 2>&1)
 fi
 echo "$DIR/kenlm-0.3.0/build/bin"
