@@ -12,7 +12,7 @@
 //! Unlike KenLM, an n-gram listed twice is an error (KenLM keeps one silently).
 
 use super::arpa::{Entry, Sink};
-use super::model::{Level, Model, NO_EXTENSION, UNK, WordId};
+use super::model::{Level, MAX_ORDER, Model, NO_EXTENSION, UNK, WordId};
 use crate::table::{Interner, mix64};
 
 /// KenLM's `Config::unknown_missing_logprob`.
@@ -255,16 +255,19 @@ impl Builder {
         let n = words.len();
         let last = words[n - 1];
         // chain[k]: the entry of the suffix of order n-1-k, found or a new blank.
-        let mut chain: Vec<usize> = Vec::with_capacity(n);
+        let mut found = [0usize; MAX_ORDER];
+        let mut length = 0;
         let mut basis = 1;
         for m in (2..n).rev() {
             let (entry, added) = self.higher[m - 2].find_or_add(&words[n - m..]);
-            chain.push(entry);
+            found[length] = entry;
+            length += 1;
             if !added {
                 basis = m;
                 break;
             }
         }
+        let chain = &found[..length];
         // Link each new blank to its suffix (the next entry of the chain, or the word).
         for (k, &entry) in chain.iter().enumerate() {
             let m = n - 1 - k;
