@@ -137,7 +137,7 @@ pub fn recorded_source(path: &Path) -> Option<[u8; 32]> {
     header[MAGIC.len() + 4..].try_into().ok()
 }
 
-/// Read a cache file written by [`write`].
+/// Read a cache file written by [`write()`].
 pub fn read(path: &Path) -> Result<Model, LmError> {
     let bytes = std::fs::read(path).map_err(|source| LmError::Read {
         path: path.to_owned(),

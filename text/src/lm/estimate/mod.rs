@@ -7,12 +7,12 @@
 //! far closer).
 //!
 //! The pipeline, a module per step:
-//! 1. [`count`]: every sentence is `<s>`-padded to the order and its n-gram windows
+//! 1. `count`: every sentence is `<s>`-padded to the order and its n-gram windows
 //!    counted;
-//! 2. [`adjust`]: continuation ("adjusted") counts for the lower orders (raw counts for
+//! 2. `adjust`: continuation ("adjusted") counts for the lower orders (raw counts for
 //!    n-grams starting with `<s>`), and counts-of-counts;
-//! 3. [`discount`]: D1, D2, D3+ per order (Chen & Goodman eq. 26);
-//! 4. [`probs`]: discounted probabilities and interpolation weights per context,
+//! 3. `discount`: D1, D2, D3+ per order (Chen & Goodman eq. 26);
+//! 4. `probs`: discounted probabilities and interpolation weights per context,
 //!    interpolation with the lower order (unigrams with the uniform distribution over the
 //!    vocabulary, `<unk>` included, `<s>` not), log10.
 
