@@ -9,7 +9,7 @@ use std::path::Path;
 use dialekt_text::tokenizer::{PieceType, Tokenizer};
 use serde_json::Value;
 
-use crate::fixture;
+use crate::common::fixture;
 
 fn ids(value: &Value) -> Vec<u32> {
     value

@@ -14,7 +14,7 @@ use dialekt_text::tokenizer::{ModelType, PieceType, Tokenizer};
 use proptest::prelude::*;
 use serde::Deserialize;
 
-use crate::fixture;
+use crate::common::fixture;
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
