@@ -162,6 +162,52 @@ fn open_part(root: &Path, path: &Path) -> Result<PartInfo, Error> {
     })
 }
 
+impl DatasetIndex {
+    /// The transcript of every utterance, in index order (e.g. to train an n-gram LM on a
+    /// split); only the `text` column is read.
+    ///
+    /// # Errors
+    /// [`Error`] naming a part that cannot be read or has no `text` column.
+    pub fn transcripts(&self) -> Result<Vec<String>, Error> {
+        let mut texts = Vec::with_capacity(self.utterances.len());
+        for part in &self.parts {
+            let path = &part.path;
+            let builder = part.reader()?;
+            let column = builder.schema().index_of(TEXT).map_err(|_| Error::Column {
+                column: TEXT.to_owned(),
+                expected: "present",
+                path: path.clone(),
+            })?;
+            let mask = ProjectionMask::roots(builder.parquet_schema(), [column]);
+            let reader = builder
+                .with_projection(mask)
+                .with_batch_size(8192)
+                .build()
+                .map_err(|e| Error::parquet(path, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| Error::arrow(path, e))?;
+                let text = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| Error::Column {
+                        column: TEXT.to_owned(),
+                        expected: "string",
+                        path: path.clone(),
+                    })?;
+                texts.extend((0..batch.num_rows()).map(|i| {
+                    if text.is_valid(i) {
+                        text.value(i).to_owned()
+                    } else {
+                        String::new()
+                    }
+                }));
+            }
+        }
+        Ok(texts)
+    }
+}
+
 /// Reads `audio_size` and `text` of every row of one part.
 fn index_part(part: &PartInfo, part_index: u32) -> Result<Vec<UtteranceRef>, Error> {
     let path = &part.path;

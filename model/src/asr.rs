@@ -63,6 +63,26 @@ pub struct CtcOutput {
     pub frame_lengths: Vec<usize>,
 }
 
+impl CtcOutput {
+    /// Each utterance's logits over its valid frames, row-major `[frames_i, vocab]` in f32:
+    /// what host-side consumers (the beam decoder, `transcribe --emit-logits`) read.
+    pub fn valid_logits(&self) -> Vec<Vec<f32>> {
+        let [_, frames, vocab] = self.logits.dims();
+        let all = self.logits.clone().into_data().convert::<f32>();
+        let all = all.as_slice::<f32>().unwrap_or_default();
+        self.frame_lengths
+            .iter()
+            .enumerate()
+            .map(|(b, &length)| {
+                let start = b * frames * vocab;
+                all.get(start..start + length.min(frames) * vocab)
+                    .unwrap_or_default()
+                    .to_vec()
+            })
+            .collect()
+    }
+}
+
 impl Wav2Vec2Asr {
     /// A randomly initialised model; parameters are allocated lazily, so building one only to
     /// load a checkpoint into it costs nothing.

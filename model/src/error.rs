@@ -69,6 +69,8 @@ pub enum ModelError {
     BackendNotCompiled(String),
     #[error("backend {0}")]
     UnusableDevice(String),
+    #[error("{}: {message}", path.display())]
+    Npy { path: PathBuf, message: String },
     #[error(
         "batch is empty or has an utterance too short for the feature extractor ({samples} samples)"
     )]

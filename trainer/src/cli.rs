@@ -46,8 +46,13 @@ pub enum Command {
     Reproduce(commands::reproduce::ReproduceArgs),
     /// Submit an experiment, or a sweep over it, as a Slurm or LSF batch job.
     Submit(commands::submit::SubmitArgs),
-    /// Greedy CTC transcripts (and logits) of audio files.
+    /// Transcripts (greedy, or beam search with an n-gram LM) and logits of audio files.
     Transcribe(commands::transcribe::TranscribeArgs),
+    /// Transcripts of stored logits (`.npy`), greedy or beam search with an n-gram LM.
+    Decode(commands::decode::DecodeArgs),
+    /// N-gram language models: build one from text, tune its weights on dev.
+    #[command(subcommand)]
+    Lm(commands::lm::LmCommand),
     /// The browser report of a run store: build a static folder, or serve it live.
     #[command(subcommand)]
     Report(commands::report::ReportCommand),
@@ -76,6 +81,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reproduce(args) => args.run(),
         Command::Submit(args) => args.run(),
         Command::Transcribe(args) => args.run(),
+        Command::Decode(args) => args.run(),
+        Command::Lm(command) => command.run(),
         Command::Report(command) => command.run(),
         Command::Runs(command) => command.run(),
         Command::Text(command) => command.run(),

@@ -20,6 +20,10 @@ pub enum Error {
     Asset(#[from] AssetError),
     #[error(transparent)]
     Gang(#[from] GangError),
+    #[error(transparent)]
+    Decode(#[from] dialekt_text::decode::DecodeError),
+    #[error(transparent)]
+    Lm(#[from] dialekt_text::lm::LmError),
 
     /// A setting of the experiment that cannot be used, by its key.
     #[error("{key}: {message}")]

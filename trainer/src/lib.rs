@@ -7,6 +7,7 @@
 //! - [`assets`]: released models and tokenizers, found in a cache or downloaded;
 //! - [`plan`]: an experiment resolved into what a run uses ([`plan::RunPlan`]);
 //! - [`distributed`], [`submit`]: data-parallel gangs, and batch jobs for Slurm and LSF;
+//! - [`decoding`]: greedy or LM-fused beam-search transcripts of a model's logits;
 //! - [`recording`]: a plan turned into a content-addressed run (`runs/<id>/`);
 //! - [`train`]: the training loop and one recorded attempt of a run;
 //! - [`eval`], [`verify`], [`reproduce`], [`report`]: what is done with runs afterwards.
@@ -19,6 +20,7 @@ pub mod assets;
 pub mod cache;
 pub mod cli;
 pub mod commands;
+pub mod decoding;
 pub mod distributed;
 pub mod error;
 pub mod eval;

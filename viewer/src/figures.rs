@@ -339,6 +339,7 @@ mod tests {
         };
         let evaluation = EvalReport {
             split: "test".into(),
+            decoder: "greedy".into(),
             checkpoint_step: 10,
             fairseq2_wer: 0.0,
             fairseq2_uer: 0.0,

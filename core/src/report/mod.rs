@@ -159,6 +159,10 @@ impl Series {
 pub struct EvalReport {
     pub split: String,
     pub checkpoint_step: u64,
+    /// How the hypotheses were decoded, for people (`greedy`, `beam 100 + 3-gram LM
+    /// (α 0.5, β 1.5)`); evaluations from before decoders were chosen were greedy.
+    #[serde(default = "greedy")]
+    pub decoder: String,
     /// fairseq2's metrics on the model's own target text.
     pub fairseq2_wer: f64,
     pub fairseq2_uer: f64,
@@ -167,6 +171,10 @@ pub struct EvalReport {
     pub groups: Vec<GroupScore>,
     /// The utterances with the most word errors, worst first.
     pub worst: Vec<WorstUtterance>,
+}
+
+fn greedy() -> String {
+    "greedy".to_owned()
 }
 
 /// Scores of one group (`overall`, or one label of a category).

@@ -131,7 +131,7 @@ fn a_crashed_run_resumes_to_the_same_bytes() {
     let part = out.path().join(PART);
     let dir = part.parent().unwrap();
     // A crash mid-write leaves a temporary file and maybe a truncated copy under the final name.
-    fs_err::write(dir.join(".part-crashed.tmp"), b"half a part").unwrap();
+    fs_err::write(dir.join(".tmp-crashed"), b"half a part").unwrap();
     let bytes = std::fs::read(&part).unwrap();
     fs_err::write(&part, &bytes[..bytes.len() / 2]).unwrap();
     std::fs::remove_file(out.path().join("version=0/corpus=coral_read_aloud/split=test/language=dan_Latn/part-test-00000-of-00001.parquet")).unwrap();

@@ -10,7 +10,7 @@
 //! A cache whose ARPA hash differs from the ARPA at hand is stale and rebuilt; one that
 //! fails its checksum or its structural checks is an error naming the file.
 
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -108,18 +108,9 @@ fn serialize(model: &Model, out: impl Write) -> std::io::Result<()> {
 
 /// Write the cache of `model` to `path` atomically (temporary file, then rename).
 pub fn write(model: &Model, path: &Path) -> Result<(), LmError> {
-    let failed = |source| LmError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    serialize(model, BufWriter::new(file.as_file())).map_err(failed)?;
-    file.persist(path).map_err(|error| failed(error.error))?;
-    Ok(())
+    Ok(dialekt_core::atomic::write_streaming(path, |out| {
+        serialize(model, out)
+    })?)
 }
 
 /// The ARPA hash a cache file records, or `None` if it is not (a readable) one of ours.

@@ -11,12 +11,9 @@ pub enum LmError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot write {}", path.display())]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Writing a file failed (it names the file; what was there before is kept).
+    #[error(transparent)]
+    Write(#[from] dialekt_core::Error),
     /// A line of an ARPA file is malformed (or contradicts an earlier one).
     #[error("line {line}: {message}: {}", path.display())]
     Arpa {

@@ -9,6 +9,7 @@ use anyhow::bail;
 use clap::Args;
 use dialekt_core::store::{RUN_FILE, RunStore};
 
+use crate::commands::decoder_args::{DecoderArgs, DecoderKind};
 use crate::eval::{EvalOptions, evaluate_run};
 use crate::plan::ExperimentSource;
 use crate::recording::{PlannedRun, store_project_root};
@@ -32,6 +33,8 @@ pub struct EvalArgs {
     /// Override one experiment key (with an experiment YAML), as `trainer run` does.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
+    #[command(flatten)]
+    pub decoder: DecoderArgs,
 }
 
 impl EvalArgs {
@@ -42,6 +45,7 @@ impl EvalArgs {
             split: self.split.clone(),
             checkpoint: self.checkpoint.clone(),
             bootstrap: self.bootstrap,
+            decoder: self.decoder.choice(DecoderKind::Greedy)?,
         };
         let path = Path::new(&self.run);
         let (run, root) = if path.is_file() {

@@ -2,8 +2,11 @@
 
 pub mod config;
 pub mod data;
+pub mod decode;
+pub mod decoder_args;
 pub mod dist;
 pub mod eval;
+pub mod lm;
 pub mod model;
 pub mod report;
 pub mod reproduce;

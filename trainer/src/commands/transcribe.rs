@@ -14,11 +14,14 @@ use dialekt_core::SAMPLE_RATE_HZ;
 use dialekt_text::tokenizer::Tokenizer;
 
 use crate::assets::asset::resolve_model;
+use crate::commands::decoder_args::{DecoderArgs, DecoderKind};
+use crate::decoding::{DecoderChoice, PreparedDecoder, Transcriber};
+use burn::tensor::Device;
 use dialekt_data::audio::decode_audio;
 use dialekt_data::normalize::normalize_audio;
 use dialekt_data::resample::resample;
 use dialekt_model::backend::{self, Accelerator, BackendName, DeviceSpec};
-use dialekt_model::checkpoint::load_model;
+use dialekt_model::checkpoint::{LoadedModel, load_model};
 use dialekt_model::decode::greedy_decode;
 use dialekt_model::{ArchConfig, AudioBatch, npy};
 
@@ -48,6 +51,8 @@ pub struct TranscribeArgs {
     /// Audio files (WAV or FLAC, any rate, mono or multi-channel).
     #[arg(required = true)]
     pub audio: Vec<PathBuf>,
+    #[command(flatten)]
+    pub decoder: DecoderArgs,
 }
 
 impl TranscribeArgs {
@@ -90,6 +95,37 @@ impl TranscribeArgs {
                 loaded.arch.target_vocab_size
             );
         }
+        let choice = self.decoder.choice(DecoderKind::Greedy)?;
+        let prepared = match (&choice, &tokenizer) {
+            (DecoderChoice::Greedy, _) => None,
+            (DecoderChoice::Beam(_), None) => {
+                anyhow::bail!("--decoder beam needs --tokenizer (it spells words from pieces)")
+            }
+            (DecoderChoice::Beam(_), Some(tokenizer)) => PreparedDecoder::load(&choice, tokenizer)?,
+        };
+        match (&prepared, &tokenizer) {
+            (Some(prepared), Some(tokenizer)) => prepared.with_decoder(|decoder| {
+                self.transcribe_all(
+                    &loaded,
+                    &device,
+                    Some(tokenizer),
+                    Transcriber::Beam(decoder),
+                )
+            })??,
+            _ => self.transcribe_all(&loaded, &device, tokenizer.as_ref(), Transcriber::Greedy)?,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Runs the model over the files in batches and prints `file<TAB>transcript` (token ids
+    /// without a tokenizer), writing logits first if asked.
+    fn transcribe_all(
+        &self,
+        loaded: &LoadedModel,
+        device: &Device,
+        tokenizer: Option<&Tokenizer>,
+        transcriber: Transcriber<'_>,
+    ) -> anyhow::Result<()> {
         let vocab = loaded.arch.target_vocab_size;
         let mut out = std::io::stdout().lock();
         for files in self.audio.chunks(self.batch_size.max(1)) {
@@ -97,7 +133,7 @@ impl TranscribeArgs {
                 .iter()
                 .map(|f| read_waveform(f))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let batch = AudioBatch::from_waveforms(&waveforms, &device);
+            let batch = AudioBatch::from_waveforms(&waveforms, device);
             let output = loaded
                 .model
                 .forward(&loaded.arch, &batch)
@@ -105,19 +141,27 @@ impl TranscribeArgs {
             if let Some(dir) = &self.emit_logits {
                 write_logits(dir, files, &output, vocab)?;
             }
-            for (file, ids) in files.iter().zip(greedy_decode(&output)) {
-                let text = match &tokenizer {
-                    Some(tokenizer) => tokenizer.decode(&ids),
-                    None => ids
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                };
+            let texts: Vec<String> = match tokenizer {
+                Some(tokenizer) => transcriber
+                    .transcribe(&output, tokenizer)?
+                    .into_iter()
+                    .map(|t| t.text)
+                    .collect(),
+                None => greedy_decode(&output)
+                    .iter()
+                    .map(|ids| {
+                        ids.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect(),
+            };
+            for (file, text) in files.iter().zip(texts) {
                 writeln!(out, "{}\t{text}", file.display())?;
             }
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(())
     }
 }
 
@@ -137,24 +181,14 @@ fn write_logits(
     output: &dialekt_model::CtcOutput,
     vocab: usize,
 ) -> anyhow::Result<()> {
-    let [_, frames, _] = output.logits.dims();
-    let all = output
-        .logits
-        .clone()
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
-    for (i, file) in files.iter().enumerate() {
-        let valid = output.frame_lengths[i];
-        let start = i * frames * vocab;
+    for (i, (file, logits)) in files.iter().zip(output.valid_logits()).enumerate() {
         let stem = file
             .file_stem()
             .map_or_else(|| format!("{i}"), |s| s.to_string_lossy().into_owned());
         npy::write_f32(
             &dir.join(format!("{stem}.npy")),
-            &[valid, vocab],
-            &all[start..start + valid * vocab],
+            &[logits.len() / vocab.max(1), vocab],
+            &logits,
         )?;
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! Evaluating a run's checkpoint on a split (`trainer eval`, `trainer run --eval`): decode
 //! it, score it the way CoRal does, and store the result under
-//! `runs/<id>/eval/<split>-step_<N>/`:
+//! `runs/<id>/eval/<split>-step_<N>[-<decoder>]/` (greedy decoding has no suffix; a beam
+//! search names its beam, LM hash and weights, see [`crate::decoding`]):
 //!
 //! - `utterances.parquet` ([`utterances`]): one row per utterance: stored text, reference,
 //!   hypothesis, speaker metadata, and word/character hits, substitutions, deletions,
@@ -10,8 +11,11 @@
 //!   confidence intervals, both CoRal-normalised (comparable with published CoRal numbers)
 //!   and raw;
 //! - `report.txt`: the same tables for people.
+//!
+//! [`tune`] grid-searches an LM's weights on dev for `trainer lm tune`.
 
 pub mod report;
+pub mod tune;
 pub mod utterances;
 
 use std::path::Path;
@@ -24,9 +28,10 @@ use dialekt_model::Wav2Vec2Asr;
 pub use report::{EvaluatedCheckpoint, write_evaluation};
 
 use crate::Error;
+use crate::decoding::{DecoderChoice, DecoderRecord, PreparedDecoder, Transcriber};
 use crate::plan::RunPlan;
 use crate::train::checkpoint::{self, SavedCheckpoint};
-use crate::train::evaluate::evaluate;
+use crate::train::evaluate::evaluate_with;
 use crate::train::input::{eval_loader, open_split};
 use crate::train::setup::{self, Fetch};
 use crate::train::targets::Targets;
@@ -39,6 +44,7 @@ pub struct EvalOptions {
     pub checkpoint: String,
     /// Bootstrap resamples for the confidence intervals; 0 turns them off.
     pub bootstrap: usize,
+    pub decoder: DecoderChoice,
 }
 
 impl EvalOptions {
@@ -49,6 +55,7 @@ impl EvalOptions {
             split: split.to_owned(),
             checkpoint: "best".to_owned(),
             bootstrap: 1000,
+            decoder: DecoderChoice::Greedy,
         }
     }
 }
@@ -64,6 +71,7 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<
     saved.verify()?;
     let arch = &plan.model.arch;
     let (tokenizer, _) = setup::tokenizer(&plan.tokenizer, Fetch::Download)?;
+    let decoder = PreparedDecoder::load(&options.decoder, &tokenizer)?;
     let targets = Targets {
         tokenizer,
         normalization: plan.experiment.dataset.text_normalization,
@@ -72,21 +80,33 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<
     let model = saved.load_model(Wav2Vec2Asr::new(arch, &device)?)?.valid();
     let index = open_split(&plan.data_root, &options.split)?;
     let mut loader = eval_loader(&plan.experiment, Arc::clone(&index))?;
+    let record = decoder
+        .as_ref()
+        .map_or(DecoderRecord::Greedy, |d| d.record().clone());
     eprintln!(
-        "evaluating run {} ({} step {}) on {} utterances of `{}`",
+        "evaluating run {} ({} step {}) on {} utterances of `{}`, decoded {}",
         run.id.short(),
         options.checkpoint,
         saved.record.step,
         index.utterances.len(),
-        options.split
+        options.split,
+        record.label()
     );
-    let evaluation = evaluate(&model, arch, &targets, &mut loader, &device)?;
+    let mut decode = |transcriber: Transcriber<'_>| {
+        evaluate_with(&model, arch, &targets, &mut loader, &device, &[transcriber])
+    };
+    let mut evaluations = match &decoder {
+        None => decode(Transcriber::Greedy)?,
+        Some(decoder) => decoder.with_decoder(|d| decode(Transcriber::Beam(d)))??,
+    };
+    let evaluation = evaluations.pop().unwrap_or_default();
     write_evaluation(
         run,
         &EvaluatedCheckpoint {
             split: &options.split,
             step: saved.record.step,
             sha256: &saved.record.sha256.to_string(),
+            decoder: &record,
         },
         &evaluation,
         options.bootstrap,

@@ -18,7 +18,24 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Deserialize;
 
 use crate::Error;
+use crate::decoding::DecoderRecord;
 use crate::eval::utterances::columns;
+
+fn greedy() -> DecoderRecord {
+    DecoderRecord::Greedy
+}
+
+/// An evaluation directory's name read back: `<split>-step_<N>` and the decoder's suffix
+/// (empty for greedy), or `None` for anything else.
+#[must_use]
+pub fn parse_eval_dir(name: &str) -> Option<(&str, u64, &str)> {
+    let (split, rest) = name.rsplit_once("-step_")?;
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let step = rest[..digits].parse().ok()?;
+    Some((split, step, &rest[digits..]))
+}
 
 /// Utterances with the most word errors that a report shows.
 const WORST_SHOWN: usize = 20;
@@ -31,6 +48,9 @@ const RESAMPLES: usize = 1000;
 struct StoredReport {
     split: String,
     checkpoint_step: u64,
+    /// Absent in evaluations from before decoders were chosen: greedy.
+    #[serde(default = "greedy")]
+    decoder: DecoderRecord,
     fairseq2: StoredScores,
     coral_normalized: StoredBreakdown,
 }
@@ -128,6 +148,7 @@ fn read_one(dir: &Path) -> Result<EvalReport, Error> {
     Ok(EvalReport {
         split: stored.split,
         checkpoint_step: stored.checkpoint_step,
+        decoder: stored.decoder.label(),
         fairseq2_wer: stored.fairseq2.wer,
         fairseq2_uer: stored.fairseq2.uer,
         ctc_loss: stored.fairseq2.ctc_loss,

@@ -198,15 +198,14 @@ pub fn write_data(store: &Path, out: &Path, live: bool) -> Result<Index, Error> 
     Ok(index)
 }
 
-/// The newest (highest checkpoint step) evaluation directory of each split.
+/// The newest (highest checkpoint step) greedy evaluation directory of each split: what
+/// runs are paired on (a run's other decoders are compared with its greedy result on its
+/// own page).
 fn newest_evaluation_per_split(run_dir: &Path) -> Result<BTreeMap<String, PathBuf>, Error> {
     let mut newest: BTreeMap<String, (u64, PathBuf)> = BTreeMap::new();
     for dir in evaluation::eval_dirs(run_dir)? {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let Some((split, step)) = name.rsplit_once("-step_") else {
-            continue;
-        };
-        let Ok(step) = step.parse::<u64>() else {
+        let Some((split, step, "")) = evaluation::parse_eval_dir(name) else {
             continue;
         };
         if newest.get(split).is_none_or(|(s, _)| step > *s) {

@@ -15,10 +15,10 @@ use dialekt_text::metrics::{Scorer, error_rate};
 
 use dialekt_data::Loader;
 use dialekt_model::ctc::ctc_loss;
-use dialekt_model::decode::greedy_decode;
 use dialekt_model::{ArchConfig, AudioBatch, Wav2Vec2Asr};
 
 use crate::Error;
+use crate::decoding::Transcriber;
 use crate::error::During as _;
 use crate::train::checkpoint::Scores;
 use crate::train::targets::Targets;
@@ -48,7 +48,7 @@ pub struct Evaluation {
     pub utterances: Vec<UtteranceResult>,
 }
 
-/// Decodes every batch of `loader` with `model` (an inference copy).
+/// Decodes every batch of `loader` with `model` (an inference copy), greedily.
 ///
 /// # Errors
 /// Loader errors (naming the part file) and model errors.
@@ -59,7 +59,26 @@ pub fn evaluate(
     loader: &mut Loader,
     device: &Device,
 ) -> Result<Evaluation, Error> {
-    let mut evaluation = Evaluation::default();
+    let mut evaluations =
+        evaluate_with(model, arch, targets, loader, device, &[Transcriber::Greedy])?;
+    Ok(evaluations.pop().unwrap_or_default())
+}
+
+/// Decodes every batch of `loader` with `model` once, and reads the transcripts off each
+/// batch's logits with every one of `transcribers` (a grid of LM weights shares the
+/// forward passes); one [`Evaluation`] per transcriber, in order.
+///
+/// # Errors
+/// Loader errors (naming the part file), model and decoder errors.
+pub fn evaluate_with(
+    model: &Wav2Vec2Asr,
+    arch: &ArchConfig,
+    targets: &Targets,
+    loader: &mut Loader,
+    device: &Device,
+    transcribers: &[Transcriber<'_>],
+) -> Result<Vec<Evaluation>, Error> {
+    let mut evaluations = vec![Evaluation::default(); transcribers.len()];
     while let Some(batch) = loader.next_batch() {
         let batch = batch?;
         let n = batch.len();
@@ -71,28 +90,33 @@ pub fn evaluate(
         let output = model
             .forward(arch, &audio)
             .during(|| "running the model on an evaluation batch".to_owned())?;
-        let hypotheses = greedy_decode(&output);
-        let loss = ctc_loss(output.logits, &output.frame_lengths, &ids);
-        evaluation.loss_sum += loss
+        let transcripts = transcribers
+            .iter()
+            .map(|t| t.transcribe(&output, &targets.tokenizer))
+            .collect::<Result<Vec<_>, _>>()?;
+        let loss = ctc_loss(output.logits, &output.frame_lengths, &ids)
             .loss
             .try_into_scalar::<f32>()
             .map_or(f64::NAN, f64::from);
-        for (i, hypothesis_ids) in hypotheses.into_iter().enumerate() {
-            evaluation.utterances.push(UtteranceResult {
-                stored_text: batch.texts[i].clone(),
-                reference: targets.decode(&ids[i]),
-                hypothesis: targets.decode(&hypothesis_ids),
-                reference_ids: ids[i].clone(),
-                hypothesis_ids,
-                source: batch.sources[i].clone(),
-                speaker: batch.speakers[i].clone(),
-                dialect_group: batch.dialect_groups[i].clone(),
-                age: batch.ages[i],
-                gender: batch.genders[i].clone(),
-            });
+        for (evaluation, transcripts) in evaluations.iter_mut().zip(transcripts) {
+            evaluation.loss_sum += loss;
+            for (i, hypothesis) in transcripts.into_iter().enumerate() {
+                evaluation.utterances.push(UtteranceResult {
+                    stored_text: batch.texts[i].clone(),
+                    reference: targets.decode(&ids[i]),
+                    hypothesis: hypothesis.text,
+                    reference_ids: ids[i].clone(),
+                    hypothesis_ids: hypothesis.ids,
+                    source: batch.sources[i].clone(),
+                    speaker: batch.speakers[i].clone(),
+                    dialect_group: batch.dialect_groups[i].clone(),
+                    age: batch.ages[i],
+                    gender: batch.genders[i].clone(),
+                });
+            }
         }
     }
-    Ok(evaluation)
+    Ok(evaluations)
 }
 
 /// fairseq2's validation scores and the WER per dialect group, from one alignment of

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::model_fixture::{reference, tiny_dir};
+use crate::support;
 
 /// Runs the trainer with its model cache in `cache` and no network access of its own
 /// beyond what a test serves.
@@ -25,10 +26,6 @@ fn trainer(args: &[&str], cache: &Path, extra_env: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[test]
 fn inspect_reports_arch_tensors_and_parameters() {
     let cache = tempfile::tempdir().unwrap();
@@ -38,8 +35,8 @@ fn inspect_reports_arch_tensors_and_parameters() {
         cache.path(),
         &[],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let stdout = support::stdout(&out);
     let expected = reference(&tiny_dir());
     assert!(
         stdout.contains(&format!("tensors:    {}", expected.num_tensors)),
@@ -69,26 +66,8 @@ fn write_wav(path: &Path, samples: &[f32]) {
 
 /// The `[frames, vocab]` float32 array of an `.npy` file written by `--emit-logits`.
 fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
-    let bytes = fs_err::read(path).unwrap();
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}", path.display());
-    let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
-    let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-    assert!(header.contains("'descr': '<f4'"), "{header}");
-    let shape = header
-        .split("'shape': (")
-        .nth(1)
-        .unwrap()
-        .split(')')
-        .next()
-        .unwrap()
-        .split(',')
-        .filter_map(|d| d.trim().parse().ok())
-        .collect();
-    let data = bytes[10 + header_len..]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    (shape, data)
+    let array = dialekt_model::npy::read(path).unwrap();
+    (array.shape, array.data)
 }
 
 #[test]
@@ -119,7 +98,7 @@ fn transcribe_emits_valid_frames_and_batching_changes_nothing() {
         ];
         args.extend(wavs.iter().map(|p| p.to_str().unwrap()));
         let out = trainer(&args, work.path(), &[]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(out.status.success(), "{}", support::stderr(&out));
         (0..wavs.len())
             .map(|i| read_npy(&out_dir.join(format!("utt{i}.npy"))))
             .collect::<Vec<_>>()
@@ -201,8 +180,8 @@ fn fetch_downloads_checkpoint_and_tokenizer_from_a_mirror() {
         cache.path(),
         &[("DIALEKT_ASSET_MIRROR", &mirror)],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let stdout = support::stdout(&out);
     let pt = cache.path().join("omniASR-CTC-300M.pt");
     assert!(
         stdout.contains(&format!("omniASR_CTC_300M\t{}", pt.display())),
@@ -221,7 +200,7 @@ fn fetch_downloads_checkpoint_and_tokenizer_from_a_mirror() {
         cache.path(),
         &[("DIALEKT_ASSET_MIRROR", &mirror)],
     );
-    let stdout = text(&out.stdout);
+    let stdout = support::stdout(&out);
     assert!(!out.status.success());
     assert!(stdout.contains("matches arch: MISMATCH"), "{stdout}");
     assert!(stdout.contains(&pt.display().to_string()), "{stdout}");
@@ -236,7 +215,7 @@ fn offline_fetch_says_where_to_put_the_file() {
         &[("DIALEKT_OFFLINE", "1")],
     );
     assert!(!out.status.success());
-    let stderr = text(&out.stderr);
+    let stderr = support::stderr(&out);
     assert!(stderr.contains("DIALEKT_OFFLINE"), "{stderr}");
     assert!(
         stderr.contains("https://dl.fbaipublicfiles.com/mms/omniASR-CTC-1B.pt"),
@@ -247,5 +226,5 @@ fn offline_fetch_says_where_to_put_the_file() {
         "{stderr}"
     );
     let unknown = trainer(&["model", "fetch", "omniASR_CTC_9M"], cache.path(), &[]);
-    assert!(text(&unknown.stderr).contains("known: omniASR_CTC_300M"));
+    assert!(support::stderr(&unknown).contains("known: omniASR_CTC_300M"));
 }

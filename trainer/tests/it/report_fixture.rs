@@ -27,6 +27,7 @@ use dialekt_core::store::{METRICS_FILE, METRICS_HEAD_FILE, NewRun, RunStore};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng as _, SeedableRng as _};
 
+use dialekt_trainer::decoding::DecoderRecord;
 use dialekt_trainer::eval::{EvaluatedCheckpoint, write_evaluation};
 use dialekt_trainer::train::evaluate::{Evaluation, UtteranceResult};
 
@@ -120,6 +121,7 @@ fn write_run(store: &RunStore, spec: &FixtureSpec, r: usize) -> anyhow::Result<R
                 split: "test",
                 step: spec.steps,
                 sha256: &ContentHash::of_bytes(format!("checkpoint {r}").as_bytes()).to_string(),
+                decoder: &DecoderRecord::Greedy,
             },
             &evaluation,
             200,

@@ -71,21 +71,9 @@ impl Estimate {
 
     /// Write the ARPA file atomically (temporary file, then rename).
     pub fn write_arpa_file(&self, path: &Path) -> Result<(), LmError> {
-        let failed = |source| LmError::Write {
-            path: path.to_owned(),
-            source,
-        };
-        let dir = path
-            .parent()
-            .filter(|dir| !dir.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let file = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-        let mut out = std::io::BufWriter::new(file.as_file());
-        self.write_arpa(&mut out).map_err(failed)?;
-        out.flush().map_err(failed)?;
-        drop(out);
-        file.persist(path).map_err(|error| failed(error.error))?;
-        Ok(())
+        Ok(dialekt_core::atomic::write_streaming(path, |out| {
+            self.write_arpa(out)
+        })?)
     }
 }
 

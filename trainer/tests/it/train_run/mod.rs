@@ -1,6 +1,6 @@
 //! `trainer run`, `eval` and `reproduce` end to end through the real binary, on the
 //! committed synthetic demo corpus with a tiny model, one module per scenario:
-//! [`record`] (a run is recorded completely and never redone, or says what it lacks),
+//! [`decoding`] (LM decoding beside greedy, on stored logits too), [`record`] (a run is recorded completely and never redone, or says what it lacks),
 //! [`resume`] (two runs compute identical metrics and weights; a run stopped at a step that
 //! is not a checkpoint, or killed with SIGKILL at an arbitrary moment, resumes to
 //! bit-identical weights and metrics), [`reproduce`] (a run re-runs bit-identically, also
@@ -9,6 +9,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
+mod decoding;
 #[cfg(feature = "distributed")]
 mod gang;
 mod record;
