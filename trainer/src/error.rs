@@ -79,7 +79,7 @@ pub enum Error {
     Mismatch(String),
 
     #[error(transparent)]
-    Step(#[from] crate::train::step::StepError),
+    Step(#[from] StepError),
     #[error("the training data ended (the loader repeats forever; this is a bug)")]
     DataEnded,
     #[error("step {step}: the loss ({loss}) or gradient norm ({grad_norm}) is not finite")]
@@ -99,6 +99,15 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+}
+
+/// Why a step could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Model(#[from] dialekt_model::ModelError),
+    #[error("summing the step over the gang: {0}")]
+    Gang(#[from] GangError),
 }
 
 impl Error {

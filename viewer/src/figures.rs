@@ -340,6 +340,7 @@ mod tests {
         let evaluation = EvalReport {
             split: "test".into(),
             decoder: "greedy".into(),
+            versus_greedy: None,
             checkpoint_step: 10,
             fairseq2_wer: 0.0,
             fairseq2_uer: 0.0,

@@ -171,6 +171,11 @@ pub struct EvalReport {
     pub groups: Vec<GroupScore>,
     /// The utterances with the most word errors, worst first.
     pub worst: Vec<WorstUtterance>,
+    /// For a decoder other than greedy: it (`b`) against the greedy evaluation (`a`) of the
+    /// same checkpoint and split, per dialect with the paired bootstrap over speakers —
+    /// what the LM buys. `None` for greedy, or where greedy was not evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus_greedy: Option<Vec<GroupDelta>>,
 }
 
 fn greedy() -> String {

@@ -1,4 +1,4 @@
-//! Shared helpers of the model integration tests .
+//! Shared helpers of the model integration tests (and the trainer's, which include this file).
 #![allow(dead_code, clippy::unwrap_used)] // test helpers: a panic is a test failure
 
 use std::path::{Path, PathBuf};
@@ -8,9 +8,10 @@ use dialekt_model::ArchConfig;
 use dialekt_model::backend::{self, Accelerator, BackendName};
 use serde::Deserialize;
 
-/// `model/tests/fixtures/tiny`, written by `tools/reference/model/make_fixture.py`.
+/// `model/tests/fixtures/tiny`, written by `tools/reference/model/make_fixture.py`. Found
+/// from the workspace (not this crate's directory): the trainer's tests include this file.
 pub fn tiny_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/tiny")
 }
 
 /// What fairseq2 computed (see the generator for the meaning of each field).

@@ -4,30 +4,7 @@
 use std::fmt;
 
 use super::error::DecodeError;
-
-/// A decoding parameter, named in errors (`Display` gives pyctcdecode's argument name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parameter {
-    BeamWidth,
-    BeamPruneLogp,
-    TokenMinLogp,
-    Alpha,
-    Beta,
-    UnkScoreOffset,
-}
-
-impl fmt::Display for Parameter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::BeamWidth => "beam_width",
-            Self::BeamPruneLogp => "beam_prune_logp",
-            Self::TokenMinLogp => "token_min_logp",
-            Self::Alpha => "alpha",
-            Self::Beta => "beta",
-            Self::UnkScoreOffset => "unk_score_offset",
-        })
-    }
-}
+pub use super::error::Parameter;
 
 fn invalid(parameter: Parameter, value: impl fmt::Display, reason: &'static str) -> DecodeError {
     DecodeError::InvalidParameter {

@@ -1,7 +1,7 @@
 //! Errors of the CTC decoder. Parameter errors carry the [`Parameter`] so a command line
 //! can name its flag.
 
-use super::config::Parameter;
+use std::fmt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -30,4 +30,28 @@ pub enum DecodeError {
         "the language model shares no word with the tokenizer's alphabet ({unigrams} unigrams, e.g. {examples}): wrong LM or wrong tokenizer?"
     )]
     LmAlphabetMismatch { unigrams: usize, examples: String },
+}
+
+/// A decoding parameter, named in errors (`Display` gives pyctcdecode's argument name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parameter {
+    BeamWidth,
+    BeamPruneLogp,
+    TokenMinLogp,
+    Alpha,
+    Beta,
+    UnkScoreOffset,
+}
+
+impl fmt::Display for Parameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::BeamWidth => "beam_width",
+            Self::BeamPruneLogp => "beam_prune_logp",
+            Self::TokenMinLogp => "token_min_logp",
+            Self::Alpha => "alpha",
+            Self::Beta => "beta",
+            Self::UnkScoreOffset => "unk_score_offset",
+        })
+    }
 }

@@ -28,10 +28,10 @@ pub struct DecoderArgs {
     #[arg(long, value_name = "FILE")]
     pub unigrams: Option<PathBuf>,
     /// LM weight (natural-log LM score × alpha).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub alpha: Option<f64>,
-    /// Bonus per word.
-    #[arg(long)]
+    /// Bonus per word (negative: a penalty).
+    #[arg(long, allow_hyphen_values = true)]
     pub beta: Option<f64>,
     /// Beams kept after each frame.
     #[arg(long)]

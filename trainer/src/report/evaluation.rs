@@ -108,15 +108,27 @@ pub struct UtteranceRow {
     pub reference_words: u64,
 }
 
-/// Every evaluation directory of a run, in name order.
+/// Every evaluation directory of a run, in name order; each evaluation decoded otherwise
+/// than greedily is paired with the greedy one of its checkpoint and split, if there is one.
 ///
 /// # Errors
 /// An unreadable or malformed `report.json` / `utterances.parquet` (named).
 pub fn read_all(run_dir: &Path) -> Result<Vec<EvalReport>, Error> {
-    eval_dirs(run_dir)?
-        .iter()
-        .map(|dir| read_one(dir))
-        .collect()
+    let dirs = eval_dirs(run_dir)?;
+    let mut reports = Vec::with_capacity(dirs.len());
+    for dir in &dirs {
+        let mut report = read_one(dir)?;
+        if report.decoder != greedy().label() {
+            let greedy_dir =
+                dir.with_file_name(format!("{}-step_{}", report.split, report.checkpoint_step));
+            if greedy_dir.join("report.json").is_file() {
+                let (_, deltas) = paired_groups(&greedy_dir, dir)?;
+                report.versus_greedy = Some(deltas);
+            }
+        }
+        reports.push(report);
+    }
+    Ok(reports)
 }
 
 /// `eval/*/` directories holding a `report.json`, in name order.
@@ -145,6 +157,14 @@ fn read_one(dir: &Path) -> Result<EvalReport, Error> {
             message: format!("not an evaluation report: {e}"),
         })?;
     let rows = read_utterances(&dir.join("utterances.parquet"))?;
+    let mut groups: Vec<GroupScore> = stored
+        .coral_normalized
+        .groups
+        .iter()
+        .filter_map(group_score)
+        .collect();
+    // `trainer eval` lists the pooled group last; the bundle puts it first.
+    groups.sort_by_key(|g| g.category != "overall");
     Ok(EvalReport {
         split: stored.split,
         checkpoint_step: stored.checkpoint_step,
@@ -152,13 +172,9 @@ fn read_one(dir: &Path) -> Result<EvalReport, Error> {
         fairseq2_wer: stored.fairseq2.wer,
         fairseq2_uer: stored.fairseq2.uer,
         ctc_loss: stored.fairseq2.ctc_loss,
-        groups: stored
-            .coral_normalized
-            .groups
-            .iter()
-            .filter_map(group_score)
-            .collect(),
+        groups,
         worst: worst_utterances(&rows),
+        versus_greedy: None,
     })
 }
 
@@ -292,6 +308,23 @@ pub fn pair_report(
     (b, b_dir): (RunId, &Path),
     split: &str,
 ) -> Result<PairReport, Error> {
+    let (utterances, groups) = paired_groups(a_dir, b_dir)?;
+    Ok(PairReport {
+        schema_version: SCHEMA_VERSION,
+        a,
+        b,
+        split: split.to_owned(),
+        utterances,
+        groups,
+    })
+}
+
+/// Evaluation `b_dir` against `a_dir` on their common utterances: how many, and the WER
+/// deltas (`b − a`), overall first, then per dialect.
+///
+/// # Errors
+/// Unreadable evaluations, or no utterance in common.
+pub fn paired_groups(a_dir: &Path, b_dir: &Path) -> Result<(usize, Vec<GroupDelta>), Error> {
     let a_rows = read_utterances(&a_dir.join("utterances.parquet"))?;
     let b_rows = read_utterances(&b_dir.join("utterances.parquet"))?;
     let b_by_key: std::collections::BTreeMap<(&str, &str), &UtteranceRow> = b_rows
@@ -376,14 +409,7 @@ pub fn pair_report(
         .collect();
     // Overall first, as in the evaluation tables.
     groups.sort_by_key(|g| g.category != "overall");
-    Ok(PairReport {
-        schema_version: SCHEMA_VERSION,
-        a,
-        b,
-        split: split.to_owned(),
-        utterances: matched.len(),
-        groups,
-    })
+    Ok((matched.len(), groups))
 }
 
 fn percent(fraction: f64) -> f64 {

@@ -15,7 +15,7 @@ use crate::distributed::{Collective, GangError, all_reduce_gradients};
 use crate::train::grads;
 use dialekt_data::Batch;
 use dialekt_model::ctc::ctc_loss;
-use dialekt_model::{ArchConfig, AudioBatch, ModelError, Wav2Vec2Asr};
+use dialekt_model::{ArchConfig, AudioBatch, Wav2Vec2Asr};
 
 /// A micro-batch on the device: padded audio and token targets.
 #[derive(Debug, Clone)]
@@ -75,21 +75,14 @@ pub struct StepStats {
     pub padded_samples: usize,
 }
 
-/// Why a step could not be computed.
-#[derive(Debug, thiserror::Error)]
-pub enum StepError {
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    #[error("summing the step over the gang: {0}")]
-    Gang(#[from] GangError),
-}
+pub use crate::error::StepError;
 
 /// Forward and backward over `batches` (each with its own random decisions); returns the
 /// gradients summed over the gang (if any) and normalised per utterance of the whole
 /// step.
 ///
 /// # Errors
-/// [`ModelError::TooShort`] when an utterance yields no frame; a failed collective.
+/// [`dialekt_model::ModelError::TooShort`] when an utterance yields no frame; a failed collective.
 pub fn normalized_gradients(
     model: &Wav2Vec2Asr,
     arch: &ArchConfig,

@@ -263,9 +263,9 @@ fn the_checks_see_cycles_and_cli_imports() {
     let expected: Vec<Vec<String>> = [
         vec!["a", "b", "C"],
         vec!["a", "d"],
+        vec!["z"],
         vec!["e"],
         vec!["f", "g"],
-        vec!["z"],
     ]
     .iter()
     .map(|p| p.iter().map(|s| (*s).to_owned()).collect())

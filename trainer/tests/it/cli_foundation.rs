@@ -136,7 +136,7 @@ fn runs_are_recorded_listed_shown_and_diffed() {
     let root = project.path();
     write(
         &root.join("experiments/tiny.yaml"),
-        "dataset:\n  path: ../data\n  asr_task_config:\n    example_shuffle_window: 1\n",
+        "model:\n  arch: 300m\ndataset:\n  path: ../data\n  asr_task_config:\n    example_shuffle_window: 1\n",
     );
     write(&root.join("data/split=train/a.txt"), "a");
     write(&root.join("data/split=dev/b.txt"), "b");
@@ -209,7 +209,7 @@ fn runs_init_without_data_says_how_to_prepare_it() {
     let project = tempfile::tempdir().unwrap();
     write(
         &project.path().join("exp.yaml"),
-        "dataset:\n  path: nowhere\n  asr_task_config:\n    example_shuffle_window: 1\n",
+        "model:\n  arch: 300m\ndataset:\n  path: nowhere\n  asr_task_config:\n    example_shuffle_window: 1\n",
     );
     let out = trainer(
         project.path(),

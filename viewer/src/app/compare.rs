@@ -8,11 +8,10 @@ use dialekt_core::report::{GroupDelta, Index, PairReport, RunReport, pair_file};
 use yew::prelude::*;
 
 use super::chart::Chart;
+use super::delta::delta_view;
 use super::run::{ChartControls, curve_name, short_name};
 use super::{Load, js, short, use_fetch};
-use crate::figures::{
-    CURVE_CHARTS, Curve, RateKind, colour, curve_figure, delta_figure, group_figure,
-};
+use crate::figures::{CURVE_CHARTS, Curve, RateKind, colour, curve_figure, group_figure};
 use crate::route::{ChartOptions, Route};
 
 #[derive(Properties, PartialEq)]
@@ -194,31 +193,11 @@ fn deltas_html(pair: &PairReport, baseline: &str, title: &str) -> Html {
         .iter()
         .map(|d| if flipped { flip(d) } else { d.clone() })
         .collect();
-    let figure = Rc::new(delta_figure(
-        &format!("Δ WER, {title}"),
-        &deltas,
-        js::prefers_dark(),
-    ));
-    html! {
-        <>
-            <p>{ format!("{} utterances of the {} split decoded by both; 95 % paired bootstrap over speakers. Negative: the second run is better.", pair.utterances, pair.split) }</p>
-            <Chart {figure} label="WER deltas by dialect" class="chart bars chart-deltas" />
-            <table class="delta-table">
-                <thead><tr><th scope="col">{ "Dialect" }</th><th scope="col">{ "Utterances" }</th><th scope="col">{ "Baseline WER" }</th><th scope="col">{ "WER" }</th><th scope="col">{ "Δ [95 % CI]" }</th><th scope="col">{ "p" }</th><th scope="col">{ "Significant" }</th></tr></thead>
-                <tbody>
-                    { for deltas.iter().map(|d| html! {
-                        <tr class={classes!(d.significant().then_some("significant"))}>
-                            <td class="label">{ d.label.clone() }</td><td class="num">{ d.utterances }</td>
-                            <td class="num">{ format!("{:.2} %", d.a_wer) }</td><td class="num">{ format!("{:.2} %", d.b_wer) }</td>
-                            <td class="num">{ match (d.low, d.high) { (Some(l), Some(h)) => format!("{:+.2} [{l:+.2}, {h:+.2}]", d.delta), _ => format!("{:+.2}", d.delta) } }</td>
-                            <td class="num">{ d.p_value.map_or_else(|| "—".to_owned(), |p| format!("{p:.3}")) }</td>
-                            <td>{ if d.significant() { "yes" } else { "no" } }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table>
-        </>
-    }
+    let caption = format!(
+        "{} utterances of the {} split decoded by both; 95 % paired bootstrap over speakers. Negative: the second run is better.",
+        pair.utterances, pair.split
+    );
+    delta_view(&deltas, title, &caption)
 }
 
 /// The same comparison seen from the other run.

@@ -2,6 +2,7 @@
 
 mod chart;
 mod compare;
+mod delta;
 mod js;
 mod run;
 mod runs;

@@ -12,6 +12,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::chart::Chart;
+use super::delta::delta_view;
 use super::{Load, js, short, use_fetch};
 use crate::figures::{
     CURVE_CHARTS, Curve, CurveChart, RateKind, colour, curve_figure, group_figure,
@@ -49,7 +50,7 @@ pub fn run_page(props: &RunProps) -> Html {
                     <ChartControls chart={props.chart} to_route={Callback::from(move |c: ChartOptions| to_route(c).to_string())} />
                     <Curves report={Rc::clone(&report)} chart={props.chart} generation={props.generation} />
                     <Lineage report={Rc::clone(&report)} />
-                    { for report.evaluations.iter().map(|e| html! { <Evaluation report={Rc::clone(&report)} split={e.split.clone()} step={e.checkpoint_step} /> }) }
+                    { for (0..report.evaluations.len()).map(|index| html! { <Evaluation report={Rc::clone(&report)} {index} /> }) }
                 </article>
             }
         }
@@ -317,20 +318,16 @@ pub fn lineage(props: &LineageProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct EvaluationProps {
     pub report: Rc<RunReport>,
-    pub split: String,
-    pub step: u64,
+    /// Which of the run's evaluations (one checkpoint may be decoded several ways).
+    pub index: usize,
 }
 
-/// One evaluation: rates by dialect, age group and gender with intervals, and the worst
-/// utterances aligned.
+/// One evaluation: rates by dialect, age group and gender with intervals, the worst
+/// utterances aligned, and for an LM (or other non-greedy) decoder the paired test against
+/// greedy decoding of the same checkpoint.
 #[function_component(Evaluation)]
 pub fn evaluation(props: &EvaluationProps) -> Html {
-    let Some(evaluation) = props
-        .report
-        .evaluations
-        .iter()
-        .find(|e| e.split == props.split && e.checkpoint_step == props.step)
-    else {
+    let Some(evaluation) = props.report.evaluations.get(props.index) else {
         return Html::default();
     };
     let dark = js::prefers_dark();
@@ -343,10 +340,10 @@ pub fn evaluation(props: &EvaluationProps) -> Html {
         ("age_group", RateKind::Wer, "WER by age group"),
         ("gender", RateKind::Wer, "WER by gender"),
     ];
-    let id = format!("eval-{}-{}", evaluation.split, evaluation.checkpoint_step);
+    let id = format!("eval-{}", props.index);
     html! {
         <section class="evaluation" aria-labelledby={id.clone()}>
-            <h2 id={id}>{ format!("Evaluation: {} split, checkpoint step {}", evaluation.split, evaluation.checkpoint_step) }</h2>
+            <h2 id={id}>{ format!("Evaluation: {} split, checkpoint step {}, decoded {}", evaluation.split, evaluation.checkpoint_step, evaluation.decoder) }</h2>
             <p class="headline">
                 { format!("fairseq2 WER {:.2} % · UER {:.2} % · CTC loss {:.2} bits/utterance", evaluation.fairseq2_wer, evaluation.fairseq2_uer, evaluation.ctc_loss) }
                 if let Some(overall) = overall {
@@ -360,6 +357,10 @@ pub fn evaluation(props: &EvaluationProps) -> Html {
                 }) }
             </div>
             <GroupTable evaluation={evaluation.clone()} />
+            if let Some(deltas) = &evaluation.versus_greedy {
+                <h3>{ "Against greedy decoding: paired test" }</h3>
+                { delta_view(deltas, &format!("{} − greedy", evaluation.decoder), &format!("The same checkpoint decoded greedily (baseline) and {}; 95 % paired bootstrap over speakers. Negative: the decoder is better.", evaluation.decoder)) }
+            }
             <WorstUtterances evaluation={evaluation.clone()} />
         </section>
     }

@@ -196,6 +196,32 @@ fn an_lm_built_from_the_train_split_decodes_beside_greedy_and_is_tuned_on_dev() 
             .to_string()
     );
 
+    // The report pairs the LM evaluation with the greedy one of its checkpoint.
+    let reports = dialekt_trainer::report::evaluation::read_all(&dir).unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0].decoder, "greedy");
+    assert!(reports[0].versus_greedy.is_none());
+    assert!(
+        reports[1].decoder.contains("3-gram LM"),
+        "{}",
+        reports[1].decoder
+    );
+    let deltas = reports[1].versus_greedy.as_ref().unwrap();
+    let overall = &deltas[0];
+    assert_eq!(overall.category, "overall");
+    let greedy_wer = reports[0].groups[0].wer.estimate;
+    let beam_wer = reports[1].groups[0].wer.estimate;
+    assert!(
+        (overall.a_wer - greedy_wer).abs() < 1e-9,
+        "{overall:?} vs {greedy_wer}"
+    );
+    assert!(
+        (overall.delta - (beam_wer - greedy_wer)).abs() < 1e-9,
+        "{overall:?} vs greedy {greedy_wer}, beam {beam_wer}: {:?}",
+        reports[1].groups[0]
+    );
+    assert!(deltas.iter().any(|d| d.category == "dialect"), "{deltas:?}");
+
     let tuned = command(&[
         "lm",
         "tune",
