@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use git2::{DiffFormat, DiffOptions, Repository, StatusOptions};
+use git2::{DiffFormat, DiffOptions, ErrorCode, Repository, StatusOptions};
 
 use super::CodeVersion;
 use crate::{ContentHash, Error};
@@ -14,10 +14,6 @@ use crate::{ContentHash, Error};
 /// # Errors
 /// [`Error::Git`] when the repository exists but cannot be read.
 pub fn capture_code(dir: &Path) -> Result<(CodeVersion, Vec<u8>), Error> {
-    let git = |e: git2::Error| Error::Git {
-        path: dir.to_owned(),
-        message: e.message().to_owned(),
-    };
     let Ok(repo) = Repository::discover(dir) else {
         return Ok((
             CodeVersion {
@@ -28,6 +24,32 @@ pub fn capture_code(dir: &Path) -> Result<(CodeVersion, Vec<u8>), Error> {
             Vec::new(),
         ));
     };
+    retry_vanished(VANISHED_RETRIES, || capture_repository(&repo)).map_err(|e| Error::Git {
+        path: dir.to_owned(),
+        message: e.message().to_owned(),
+    })
+}
+
+/// How often a capture is redone when an untracked file vanished while it was read.
+const VANISHED_RETRIES: usize = 5;
+
+/// `capture`, redone while it fails because a file listed by the status was gone when its
+/// content was read (a build tool's temporary file, e.g. `viewer/dist.partial/`): the
+/// working tree changed under the capture, and a fresh one sees the tree as it is now.
+fn retry_vanished<T>(
+    retries: usize,
+    mut capture: impl FnMut() -> Result<T, git2::Error>,
+) -> Result<T, git2::Error> {
+    let mut left = retries;
+    loop {
+        match capture() {
+            Err(e) if e.code() == ErrorCode::NotFound && left > 0 => left -= 1,
+            result => return result,
+        }
+    }
+}
+
+fn capture_repository(repo: &Repository) -> Result<(CodeVersion, Vec<u8>), git2::Error> {
     let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let commit = head.as_ref().map(|c| c.id().to_string());
 
@@ -36,10 +58,7 @@ pub fn capture_code(dir: &Path) -> Result<(CodeVersion, Vec<u8>), Error> {
         .include_untracked(true)
         .recurse_untracked_dirs(true)
         .include_ignored(false);
-    let dirty = !repo
-        .statuses(Some(&mut status_options))
-        .map_err(git)?
-        .is_empty();
+    let dirty = !repo.statuses(Some(&mut status_options))?.is_empty();
     if !dirty {
         return Ok((
             CodeVersion {
@@ -51,20 +70,14 @@ pub fn capture_code(dir: &Path) -> Result<(CodeVersion, Vec<u8>), Error> {
         ));
     }
 
-    let tree = head
-        .as_ref()
-        .map(git2::Commit::tree)
-        .transpose()
-        .map_err(git)?;
+    let tree = head.as_ref().map(git2::Commit::tree).transpose()?;
     let mut diff_options = DiffOptions::new();
     diff_options
         .include_untracked(true)
         .recurse_untracked_dirs(true)
         .show_untracked_content(true)
         .show_binary(true);
-    let diff = repo
-        .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut diff_options))
-        .map_err(git)?;
+    let diff = repo.diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut diff_options))?;
     let mut patch = Vec::new();
     diff.print(DiffFormat::Patch, |_, _, line| {
         if matches!(line.origin(), '+' | '-' | ' ') {
@@ -72,8 +85,7 @@ pub fn capture_code(dir: &Path) -> Result<(CodeVersion, Vec<u8>), Error> {
         }
         patch.extend_from_slice(line.content());
         true
-    })
-    .map_err(git)?;
+    })?;
     let patch_sha256 = Some(ContentHash::of_bytes(&patch));
     Ok((
         CodeVersion {
@@ -117,6 +129,35 @@ pub fn cpu_model() -> String {
 mod tests {
     use super::*;
     use crate::lineage::tests::commit_all;
+
+    #[test]
+    fn a_capture_is_redone_while_files_vanish_and_other_errors_are_not_retried() {
+        let vanished = || git2::Error::new(ErrorCode::NotFound, git2::ErrorClass::Os, "gone");
+        let mut calls = 0;
+        let captured = retry_vanished(5, || {
+            calls += 1;
+            if calls < 3 {
+                Err(vanished())
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(captured.unwrap(), 3);
+        let mut calls = 0;
+        let gave_up = retry_vanished(2, || {
+            calls += 1;
+            Err::<(), _>(vanished())
+        });
+        assert!(gave_up.is_err());
+        assert_eq!(calls, 3);
+        let mut calls = 0;
+        let other = retry_vanished(5, || {
+            calls += 1;
+            Err::<(), _>(git2::Error::from_str("corrupt index"))
+        });
+        assert!(other.is_err());
+        assert_eq!(calls, 1);
+    }
 
     #[test]
     fn clean_dirty_and_untracked_states_are_told_apart() {
