@@ -15,17 +15,13 @@ use std::time::Instant;
 use dialekt_text::decode::{BeamConfig, Decoder, LanguageModel, LmConfig, Vocabulary};
 use dialekt_text::tokenizer::Tokenizer;
 
+mod support;
+
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_status(run())
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> support::Outcome {
     let args: Vec<String> = std::env::args().collect();
     let [_, tokenizer, input, out, rest @ ..] = args.as_slice() else {
         return Err(

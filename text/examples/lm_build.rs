@@ -14,17 +14,13 @@ use std::time::Instant;
 use dialekt_text::lm::corpus;
 use dialekt_text::lm::estimate::{EstimateConfig, LMPLZ_DISCOUNT_FALLBACK, estimate};
 
+mod support;
+
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_status(run())
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> support::Outcome {
     let args: Vec<String> = std::env::args().collect();
     let [_, order, text, out, rest @ ..] = args.as_slice() else {
         return Err(

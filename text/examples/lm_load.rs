@@ -11,14 +11,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod support;
+
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_status(run())
 }
 
 /// A `VmRSS`/`VmHWM` line of /proc/self/status, in bytes.
@@ -37,7 +33,7 @@ fn status_bytes(key: &str) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> support::Outcome {
     let args: Vec<String> = std::env::args().collect();
     let Some(arpa) = args.get(1) else {
         return Err("usage: lm_load ARPA [CACHE]".into());

@@ -13,17 +13,13 @@ use dialekt_text::io::{check_same_length, read_lines};
 use dialekt_text::metrics::Summary;
 use dialekt_text::score::pair_counts;
 
+mod support;
+
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_status(run())
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> support::Outcome {
     let args: Vec<String> = std::env::args().collect();
     let (refs_path, hyps_path) = match (args.get(1), args.get(2)) {
         (Some(r), Some(h)) => (Path::new(r), Path::new(h)),

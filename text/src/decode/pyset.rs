@@ -16,6 +16,26 @@ const LINEAR_PROBES: usize = 9;
 const PERTURB_SHIFT: u32 = 5;
 const MIN_SIZE: usize = 8;
 
+/// CPython's probe sequence for `key` in a table of `mask + 1` slots, as the windows of
+/// slots looked at in turn: the slot and its nine linear successors where they fit, else
+/// the slot alone; then `i = 5i + 1 + perturb` with `perturb >>= 5` (endless: a table is
+/// never full).
+fn probe_windows(key: u32, mask: usize) -> impl Iterator<Item = std::ops::RangeInclusive<usize>> {
+    let mut perturb = key as usize;
+    let mut at = key as usize & mask;
+    std::iter::from_fn(move || {
+        let probes = if at + LINEAR_PROBES <= mask {
+            LINEAR_PROBES
+        } else {
+            0
+        };
+        let window = at..=at + probes;
+        perturb >>= PERTURB_SHIFT;
+        at = (at * 5 + 1 + perturb) & mask;
+        Some(window)
+    })
+}
+
 /// A CPython set of non-negative ints (no deletions, so no dummies).
 struct PySet {
     table: Vec<Option<u32>>,
@@ -36,24 +56,11 @@ impl PySet {
 
     /// `set_insert_clean`: the first free slot of `key`'s probe sequence.
     fn insert_clean(table: &mut [Option<u32>], key: u32) {
-        let mask = table.len() - 1;
-        let mut perturb = key as usize;
-        let mut at = key as usize & mask;
-        loop {
-            let probes = if at + LINEAR_PROBES <= mask {
-                LINEAR_PROBES
-            } else {
-                0
-            };
-            if let Some(free) = table[at..=at + probes]
-                .iter_mut()
-                .find(|slot| slot.is_none())
-            {
+        for window in probe_windows(key, table.len() - 1) {
+            if let Some(free) = table[window].iter_mut().find(|slot| slot.is_none()) {
                 *free = Some(key);
                 return;
             }
-            perturb >>= PERTURB_SHIFT;
-            at = (at * 5 + 1 + perturb) & mask;
         }
     }
 
@@ -73,17 +80,13 @@ impl PySet {
     /// `set_add_entry`: the first slot of the probe sequence that is free or holds `key`.
     fn add(&mut self, key: u32) {
         let mask = self.mask();
-        let mut perturb = key as usize;
-        let mut at = key as usize & mask;
-        loop {
-            let probes = if at + LINEAR_PROBES <= mask {
-                LINEAR_PROBES
-            } else {
-                0
-            };
-            let window = &self.table[at..=at + probes];
-            if let Some(offset) = window.iter().position(|slot| slot.is_none_or(|k| k == key)) {
-                let slot = &mut self.table[at + offset];
+        for window in probe_windows(key, mask) {
+            let start = *window.start();
+            let found = self.table[window]
+                .iter()
+                .position(|slot| slot.is_none_or(|k| k == key));
+            if let Some(offset) = found {
+                let slot = &mut self.table[start + offset];
                 if slot.is_none() {
                     *slot = Some(key);
                     self.fill += 1;
@@ -94,8 +97,6 @@ impl PySet {
                 }
                 return;
             }
-            perturb >>= PERTURB_SHIFT;
-            at = (at * 5 + 1 + perturb) & mask;
         }
     }
 
