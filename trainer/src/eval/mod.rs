@@ -22,8 +22,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::module::Module as _;
+use burn::tensor::Device;
 use dialekt_core::store::RunDir;
+use dialekt_data::{DatasetIndex, Loader};
 use dialekt_model::Wav2Vec2Asr;
+use dialekt_text::tokenizer::Tokenizer;
 
 pub use report::{EvaluatedCheckpoint, write_evaluation};
 
@@ -66,20 +69,19 @@ impl EvalOptions {
 /// # Errors
 /// A missing checkpoint or split, unreadable files, write errors (named).
 pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<String, Error> {
-    let plan = RunPlan::new(run.experiment()?, root.to_owned())?;
-    let saved = pick_checkpoint(run, &plan, &options.checkpoint)?;
-    saved.verify()?;
+    let chosen = ChosenCheckpoint::choose(run, root, &options.checkpoint)?;
+    // The LM is loaded and checked before the model: a bad one fails in seconds.
+    let decoder = PreparedDecoder::load(&options.decoder, &chosen.tokenizer)?;
+    let CheckpointOnSplit {
+        plan,
+        saved,
+        targets,
+        device,
+        model,
+        index,
+        mut loader,
+    } = chosen.on_split(&options.split)?;
     let arch = &plan.model.arch;
-    let (tokenizer, _) = setup::tokenizer(&plan.tokenizer, Fetch::Download)?;
-    let decoder = PreparedDecoder::load(&options.decoder, &tokenizer)?;
-    let targets = Targets {
-        tokenizer,
-        normalization: plan.experiment.dataset.text_normalization,
-    };
-    let device = plan.inference_device(None)?;
-    let model = saved.load_model(Wav2Vec2Asr::new(arch, &device)?)?.valid();
-    let index = open_split(&plan.data_root, &options.split)?;
-    let mut loader = eval_loader(&plan.experiment, Arc::clone(&index))?;
     let record = decoder
         .as_ref()
         .map_or(DecoderRecord::Greedy, |d| d.record().clone());
@@ -111,6 +113,75 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<
         &evaluation,
         options.bootstrap,
     )
+}
+
+/// A run's checkpoint chosen and verified, with its plan and tokenizer: what every
+/// decoding of a split needs before the (slower) model and data are loaded.
+pub(crate) struct ChosenCheckpoint {
+    pub plan: RunPlan,
+    pub saved: SavedCheckpoint,
+    pub tokenizer: Tokenizer,
+}
+
+/// A chosen checkpoint's model on the inference device, and the split it decodes.
+pub(crate) struct CheckpointOnSplit {
+    pub plan: RunPlan,
+    pub saved: SavedCheckpoint,
+    pub targets: Targets,
+    pub device: Device,
+    pub model: Wav2Vec2Asr,
+    pub index: Arc<DatasetIndex>,
+    pub loader: Loader,
+}
+
+impl ChosenCheckpoint {
+    /// The checkpoint `which` (`best`, `last`, `step_N`) of `run`, whose config paths are
+    /// relative to `root`, verified against its record.
+    ///
+    /// # Errors
+    /// No such checkpoint, a tampered one, a tokenizer that cannot be read or fetched.
+    pub fn choose(run: &RunDir, root: &Path, which: &str) -> Result<Self, Error> {
+        let plan = RunPlan::new(run.experiment()?, root.to_owned())?;
+        let saved = pick_checkpoint(run, &plan, which)?;
+        saved.verify()?;
+        let (tokenizer, _) = setup::tokenizer(&plan.tokenizer, Fetch::Download)?;
+        Ok(Self {
+            plan,
+            saved,
+            tokenizer,
+        })
+    }
+
+    /// Loads the model and opens `split` for decoding.
+    ///
+    /// # Errors
+    /// An unusable device, unreadable weights, a missing split.
+    pub fn on_split(self, split: &str) -> Result<CheckpointOnSplit, Error> {
+        let Self {
+            plan,
+            saved,
+            tokenizer,
+        } = self;
+        let device = plan.inference_device(None)?;
+        let model = saved
+            .load_model(Wav2Vec2Asr::new(&plan.model.arch, &device)?)?
+            .valid();
+        let index = open_split(&plan.data_root, split)?;
+        let loader = eval_loader(&plan.experiment, Arc::clone(&index))?;
+        let targets = Targets {
+            tokenizer,
+            normalization: plan.experiment.dataset.text_normalization,
+        };
+        Ok(CheckpointOnSplit {
+            plan,
+            saved,
+            targets,
+            device,
+            model,
+            index,
+            loader,
+        })
+    }
 }
 
 /// The checkpoint `which` names: `last`, `best` (the last one when no checkpoint has dev

@@ -4,25 +4,18 @@
 //! and the grid and the best pair are written next to the run's evaluations.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use burn::module::Module as _;
 use dialekt_core::atomic::write_json_atomic;
 use dialekt_core::store::RunDir;
-use dialekt_model::Wav2Vec2Asr;
 use dialekt_text::decode::{BeamConfig, Decoder, LanguageModel, LmConfig, Vocabulary};
 use dialekt_text::lm;
 use serde::Serialize;
 
-use super::pick_checkpoint;
 use super::report::coral_wer;
+use super::{CheckpointOnSplit, ChosenCheckpoint};
 use crate::Error;
 use crate::decoding::Transcriber;
-use crate::plan::RunPlan;
 use crate::train::evaluate::evaluate_with;
-use crate::train::input::{eval_loader, open_split};
-use crate::train::setup::{self, Fetch};
-use crate::train::targets::Targets;
 
 /// The search.
 #[derive(Debug, Clone)]
@@ -68,12 +61,8 @@ pub struct Tuned {
 /// A run without the checkpoint or split, an unreadable LM, grid values out of range
 /// (naming the parameter), write errors.
 pub fn tune_lm(run: &RunDir, root: &Path, options: &TuneOptions) -> Result<Tuned, Error> {
-    let plan = RunPlan::new(run.experiment()?, root.to_owned())?;
-    let saved = pick_checkpoint(run, &plan, &options.checkpoint)?;
-    saved.verify()?;
-    let arch = &plan.model.arch;
-    let (tokenizer, _) = setup::tokenizer(&plan.tokenizer, Fetch::Download)?;
-    let vocabulary = Vocabulary::from_tokenizer(&tokenizer)?;
+    let chosen = ChosenCheckpoint::choose(run, root, &options.checkpoint)?;
+    let vocabulary = Vocabulary::from_tokenizer(&chosen.tokenizer)?;
     let (model_lm, _) = lm::load(&options.lm, Some(&lm::default_cache_path(&options.lm)))?;
     let points: Vec<(f64, f64)> = options
         .alphas
@@ -103,14 +92,15 @@ pub fn tune_lm(run: &RunDir, root: &Path, options: &TuneOptions) -> Result<Tuned
         .chain(decoders.iter().map(Transcriber::Beam))
         .collect();
 
-    let device = plan.inference_device(None)?;
-    let model = saved.load_model(Wav2Vec2Asr::new(arch, &device)?)?.valid();
-    let index = open_split(&plan.data_root, &options.split)?;
-    let mut loader = eval_loader(&plan.experiment, Arc::clone(&index))?;
-    let targets = Targets {
-        tokenizer,
-        normalization: plan.experiment.dataset.text_normalization,
-    };
+    let CheckpointOnSplit {
+        plan,
+        saved,
+        targets,
+        device,
+        model,
+        index,
+        mut loader,
+    } = chosen.on_split(&options.split)?;
     eprintln!(
         "tuning the LM weights of run {} (step {}) on {} utterances of `{}`: {} grid points, beam {}",
         run.id.short(),
@@ -120,6 +110,7 @@ pub fn tune_lm(run: &RunDir, root: &Path, options: &TuneOptions) -> Result<Tuned
         points.len(),
         options.beam
     );
+    let arch = &plan.model.arch;
     let evaluations = evaluate_with(&model, arch, &targets, &mut loader, &device, &transcribers)?;
     let greedy_wer = evaluations.first().map_or(f64::NAN, coral_wer);
     let grid: Vec<GridPoint> = points
