@@ -1,6 +1,6 @@
-"""Make a larger CoRal-format input for benchmarking by repeating the demo corpus.
+"""Make a larger CoRal-format input for benchmarking by repeating the mini test corpus.
 
-Writes <out>/read_aloud/train-0000K-of-0000N.parquet, each shard holding the demo's
+Writes <out>/read_aloud/train-0000K-of-0000N.parquet, each shard holding the mini corpus's
 train rows repeated (ids made unique), so both pipelines read identical bytes.
 
     python bench/data/make_input.py --out /tmp/coral-bench --shards 4 --repeat 10
@@ -20,9 +20,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=10, help="copies of the demo train split per shard")
+    parser.add_argument("--repeat", type=int, default=10, help="copies of the mini corpus train split per shard")
     args = parser.parse_args()
-    demo = pq.read_table(ROOT / "demo/coral/read_aloud/train-00000-of-00001.parquet")
+    demo = pq.read_table(ROOT / "data/tests/fixtures/coral-mini/read_aloud/train-00000-of-00001.parquet")
     out = args.out / "read_aloud"
     out.mkdir(parents=True, exist_ok=True)
     for shard in range(args.shards):

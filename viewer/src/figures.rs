@@ -341,6 +341,7 @@ mod tests {
             split: "test".into(),
             decoder: "greedy".into(),
             versus_greedy: None,
+            versus_start: None,
             checkpoint_step: 10,
             fairseq2_wer: 0.0,
             fairseq2_uer: 0.0,

@@ -89,6 +89,18 @@ pub struct Headline {
     pub split: String,
     pub wer: f64,
     pub cer: f64,
+    /// Overall, against the run's starting weights (zero-shot, step 0) where they were
+    /// evaluated on the same split: what fine-tuning bought, with its paired test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus_start: Option<StartComparison>,
+}
+
+/// A headline's overall WER against the zero-shot evaluation of the run's start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartComparison {
+    /// How both were decoded (`greedy`, `beam 100 + …`).
+    pub decoder: String,
+    pub overall: GroupDelta,
 }
 
 /// `data/runs/<id>.json`.
@@ -176,6 +188,12 @@ pub struct EvalReport {
     /// what the LM buys. `None` for greedy, or where greedy was not evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versus_greedy: Option<Vec<GroupDelta>>,
+    /// For a trained checkpoint: it (`b`) against the run's starting weights (`a`: the
+    /// zero-shot evaluation, step 0) on the same split and decoder, per dialect with the
+    /// paired bootstrap over speakers — what fine-tuning buys. `None` where the start was
+    /// not evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus_start: Option<Vec<GroupDelta>>,
 }
 
 fn greedy() -> String {

@@ -14,11 +14,11 @@ use arrow_schema::{DataType, Field, Fields, Schema};
 use dialekt_data::audio::encode_wav_i16;
 use parquet::arrow::ArrowWriter;
 
-/// The committed synthetic demo corpus (CoRal raw layout); `DIALEKT_DEMO_CORAL`
+/// The committed 35-row synthetic test corpus (CoRal raw layout, varied recording formats); `DIALEKT_MINI_CORAL`
 /// overrides the location.
-pub fn demo_coral() -> PathBuf {
-    std::env::var_os("DIALEKT_DEMO_CORAL").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/coral"),
+pub fn mini_coral() -> PathBuf {
+    std::env::var_os("DIALEKT_MINI_CORAL").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/coral-mini"),
         PathBuf::from,
     )
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::common::demo_coral;
+use crate::common::mini_coral;
 use dialekt_data::prepare::{PrepareOptions, prepare};
 use dialekt_data::{
     Batch, DatasetIndex, Loader, LoaderConfig, PlanConfig, ReaderState, Shard, Slot,
@@ -37,7 +37,7 @@ fn config(seed: u64) -> LoaderConfig {
 fn prepared_demo() -> (tempfile::TempDir, Arc<DatasetIndex>) {
     let out = tempfile::tempdir().unwrap();
     let options = PrepareOptions {
-        coral_root: demo_coral(),
+        coral_root: mini_coral(),
         out_root: out.path().to_path_buf(),
         subsets: vec![],
         splits: vec!["train".into()],

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::common::{Row, demo_coral, tone_wav, tree_bytes, write_coral_shard};
+use crate::common::{Row, mini_coral, tone_wav, tree_bytes, write_coral_shard};
 use dialekt_core::SAMPLE_RATE_HZ;
 use dialekt_core::manifest::{BuildOptions, build};
 use dialekt_data::audio::decode_audio;
@@ -31,7 +31,7 @@ fn options(coral: &Path, out: &Path) -> PrepareOptions {
 }
 
 fn prepare_demo(out: &Path) -> PrepareSummary {
-    prepare(&options(&demo_coral(), out), &()).unwrap()
+    prepare(&options(&mini_coral(), out), &()).unwrap()
 }
 
 const PART: &str = "version=0/corpus=coral_read_aloud/split=train/language=dan_Latn/part-train-00000-of-00001.parquet";
@@ -73,7 +73,7 @@ fn prepared_audio_matches_the_source_and_audio_size_is_exact() {
     prepare_demo(out.path());
     let index = DatasetIndex::open(out.path(), "train").unwrap();
     let mut source =
-        CoralReader::open(&demo_coral().join("read_aloud/train-00000-of-00001.parquet")).unwrap();
+        CoralReader::open(&mini_coral().join("read_aloud/train-00000-of-00001.parquet")).unwrap();
     let mut source_rows = Vec::new();
     while let Some(batch) = source.next_batch().unwrap() {
         source_rows.extend(batch);
@@ -147,7 +147,7 @@ fn a_crashed_run_resumes_to_the_same_bytes() {
 #[test]
 fn max_rows_limits_each_split_and_is_recorded() {
     let out = tempfile::tempdir().unwrap();
-    let mut opts = options(&demo_coral(), out.path());
+    let mut opts = options(&mini_coral(), out.path());
     opts.max_rows = Some(5);
     opts.splits = vec!["train".into()];
     let summary = prepare(&opts, &()).unwrap();

@@ -20,7 +20,7 @@ fn loader_throughput() {
         Some(dir) => std::path::PathBuf::from(dir),
         None => {
             let options = PrepareOptions {
-                coral_root: crate::common::demo_coral(),
+                coral_root: crate::common::mini_coral(),
                 out_root: demo_out.path().to_path_buf(),
                 subsets: vec![],
                 splits: vec![],

@@ -44,6 +44,40 @@ fn released_and_finetuned_layouts_load_the_same_model() {
     assert!(max_logit_delta(out.logits, &reference.logits) <= 1e-4);
 }
 
+/// What fairseq2 0.6 computed with the committed demo model, loaded through its asset card
+/// (`tools/reference/model/check_demo_model.py`).
+#[derive(serde::Deserialize)]
+struct DemoReference {
+    config: dialekt_model::ArchConfig,
+    audio: Vec<Vec<f32>>,
+    frame_lengths: Vec<usize>,
+    logits: Vec<Vec<Vec<f32>>>,
+}
+
+/// The demo fine-tunes `demo/model/dialekt_demo_ctc.pt` through the released-checkpoint
+/// loader: the file has the released layout, and our model of it computes fairseq2's
+/// logits on real (synthetic) speech.
+#[test]
+fn the_committed_demo_model_loads_as_fairseq2_loads_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = fs_err::read_to_string(root.join("model/tests/fixtures/demo/reference.json")).unwrap();
+    let reference: DemoReference = serde_json::from_str(&text).unwrap();
+    let path = root.join("demo/model/dialekt_demo_ctc.pt");
+    assert_eq!(Checkpoint::open(&path).unwrap().layout, Layout::Released);
+    let device = flex_or_first();
+    let loaded = load_model(&path, Some(reference.config), &device).unwrap();
+    let out = loaded
+        .model
+        .forward(
+            &loaded.arch,
+            &AudioBatch::from_waveforms(&reference.audio, &device),
+        )
+        .unwrap();
+    assert_eq!(out.frame_lengths, reference.frame_lengths);
+    let delta = max_logit_delta(out.logits, &reference.logits);
+    assert!(delta <= 1e-3, "max |logit - fairseq2's| = {delta}");
+}
+
 #[test]
 fn wrong_shape_names_the_tensor_and_both_shapes() {
     let dir = tiny_dir();

@@ -5,7 +5,7 @@ WAV (found via the `source` column) with soundfile, resamples it with
 torchaudio.functional.resample, and reports the SNR between the two plus whether
 `audio_size` equals the decoded length.
 
-    /work/venvs/ref/bin/python tools/reference/data/check_prepared.py --coral demo/coral --prepared /tmp/out
+    /work/venvs/ref/bin/python tools/reference/data/check_prepared.py --coral data/tests/fixtures/coral-mini --prepared /tmp/out
 """
 
 import argparse

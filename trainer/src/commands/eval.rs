@@ -21,7 +21,8 @@ pub struct EvalArgs {
     /// The split to decode.
     #[arg(long, default_value = "test")]
     pub split: String,
-    /// `best` (by the run's score metric on dev), `last` or `step_N`.
+    /// `best` (by the run's score metric on dev), `last`, `step_N`, or `start`: the
+    /// pretrained weights the run started from (its zero-shot score, stored as step 0).
     #[arg(long, default_value = "best")]
     pub checkpoint: String,
     /// Run store directory (for a run id).

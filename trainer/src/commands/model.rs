@@ -1,14 +1,18 @@
 //! `trainer model ...`: look inside and convert omniASR checkpoints.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 
+use burn::module::Module as _;
+use burn::tensor::Device;
+
 use crate::assets::asset::{ASSETS, Asset, AssetFile, TOKENIZERS, resolve_model};
-use dialekt_model::ArchConfig;
+use crate::train::setup::dialekt_checkpoint;
+use dialekt_model::{ArchConfig, Wav2Vec2Asr};
 use dialekt_model::backend::{self, Accelerator, BackendName};
 use dialekt_model::checkpoint::{Checkpoint, export, load_model};
 use dialekt_model::pickle::Layout;
@@ -46,7 +50,8 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Checkpoint to read (path, `step_N` directory or asset name).
+    /// Checkpoint to read: a `.pt`, a fairseq2 `step_N` directory, an asset name, or a
+    /// dialekt run's `checkpoints/step_N` (its arch read from the run's `origin.json`).
     pub checkpoint: String,
     /// Where to write the `.pt` file.
     pub output: PathBuf,
@@ -184,19 +189,65 @@ impl ExportArgs {
             backend::default_compiled()
         };
         let device = backend::device(backend, Accelerator::Cpu)?;
-        let loaded = load_model(&path, arch, &device)?;
+        let (model, arch) = match dialekt_checkpoint(&path) {
+            Some(file) => load_dialekt_checkpoint(&file, arch, &device)?,
+            None => {
+                let loaded = load_model(&path, arch, &device)?;
+                (loaded.model, loaded.arch)
+            }
+        };
         let layout = match self.layout {
             ExportLayout::Released => Layout::Released,
             ExportLayout::StateDict => Layout::StateDict,
         };
-        export(&loaded.model, &loaded.arch, &self.output, layout)?;
+        export(&model, &arch, &self.output, layout)?;
         let mut err = std::io::stderr().lock();
         writeln!(
             err,
             "wrote {} ({} parameters)",
             self.output.display(),
-            loaded.arch.param_count()
+            arch.param_count()
         )?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// A dialekt run's checkpoint (`runs/<id>/checkpoints/step_N/model.bpk`), e.g. a
+/// pre-training run's, with the arch its run recorded in `origin.json` unless `--arch`
+/// names one.
+fn load_dialekt_checkpoint(
+    file: &Path,
+    arch: Option<ArchConfig>,
+    device: &Device,
+) -> anyhow::Result<(Wav2Vec2Asr, ArchConfig)> {
+    let arch = match arch {
+        Some(arch) => arch,
+        None => {
+            // model.bpk → step_N → checkpoints → the run directory.
+            let origin = file
+                .ancestors()
+                .nth(3)
+                .map(|run| run.join("origin.json"))
+                .filter(|origin| origin.is_file())
+                .with_context(|| {
+                    format!(
+                        "{}: no origin.json of its run to read the arch from; pass --arch",
+                        file.display()
+                    )
+                })?;
+            let recorded: RecordedArch = serde_json::from_slice(&fs_err::read(&origin)?)
+                .with_context(|| format!("{}: no `arch` in it", origin.display()))?;
+            recorded.arch
+        }
+    };
+    let model = Wav2Vec2Asr::new(&arch, device)?
+        .try_load_file(file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    Ok((model, arch))
+}
+
+/// The part of a run's `origin.json` export needs.
+#[derive(serde::Deserialize)]
+struct RecordedArch {
+    arch: ArchConfig,
 }

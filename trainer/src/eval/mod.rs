@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use burn::module::Module as _;
 use burn::tensor::Device;
+use dialekt_core::ContentHash;
 use dialekt_core::store::RunDir;
 use dialekt_data::{DatasetIndex, Loader};
 use dialekt_model::Wav2Vec2Asr;
@@ -36,14 +37,15 @@ use crate::plan::RunPlan;
 use crate::train::checkpoint::{self, SavedCheckpoint};
 use crate::train::evaluate::evaluate_with;
 use crate::train::input::{eval_loader, open_split};
-use crate::train::setup::{self, Fetch};
+use crate::train::setup::{self, Fetch, ModelPlan};
 use crate::train::targets::Targets;
 
 /// What an evaluation pass does.
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
     pub split: String,
-    /// `best` (by the run's score metric on dev), `last` or `step_N`.
+    /// `best` (by the run's score metric on dev), `last`, `step_N` or `start` (the
+    /// weights the run started from: a zero-shot evaluation, stored as step 0).
     pub checkpoint: String,
     /// Bootstrap resamples for the confidence intervals; 0 turns them off.
     pub bootstrap: usize,
@@ -89,7 +91,7 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<
         "evaluating run {} ({} step {}) on {} utterances of `{}`, decoded {}",
         run.id.short(),
         options.checkpoint,
-        saved.record.step,
+        saved.step(),
         index.utterances.len(),
         options.split,
         record.label()
@@ -106,8 +108,8 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<
         run,
         &EvaluatedCheckpoint {
             split: &options.split,
-            step: saved.record.step,
-            sha256: &saved.record.sha256.to_string(),
+            step: saved.step(),
+            sha256: &saved.sha256().to_string(),
             decoder: &record,
         },
         &evaluation,
@@ -119,14 +121,53 @@ pub fn evaluate_run(run: &RunDir, root: &Path, options: &EvalOptions) -> Result<
 /// decoding of a split needs before the (slower) model and data are loaded.
 pub(crate) struct ChosenCheckpoint {
     pub plan: RunPlan,
-    pub saved: SavedCheckpoint,
+    pub saved: Weights,
     pub tokenizer: Tokenizer,
+}
+
+/// The parameters an evaluation decodes with.
+pub(crate) enum Weights {
+    /// A checkpoint the run saved.
+    Saved(SavedCheckpoint),
+    /// The run's starting point (`--checkpoint start`): the pretrained model it fine-tunes,
+    /// before any update — its zero-shot evaluation, stored as step 0.
+    Start {
+        model: ModelPlan,
+        sha256: ContentHash,
+    },
+}
+
+impl Weights {
+    /// The training step the weights are from (0 for the starting point).
+    #[must_use]
+    pub fn step(&self) -> u64 {
+        match self {
+            Self::Saved(saved) => saved.record.step,
+            Self::Start { .. } => 0,
+        }
+    }
+
+    /// Their identity in lineage: a checkpoint's hash, or the starting file's SHA-256.
+    #[must_use]
+    pub fn sha256(&self) -> ContentHash {
+        match self {
+            Self::Saved(saved) => saved.record.sha256,
+            Self::Start { sha256, .. } => *sha256,
+        }
+    }
+
+    fn load(&self, plan: &RunPlan, device: &Device) -> Result<Wav2Vec2Asr, Error> {
+        match self {
+            Self::Saved(saved) => saved.load_model(Wav2Vec2Asr::new(&plan.model.arch, device)?),
+            Self::Start { model, .. } => Ok(model.build(device, plan.experiment.seed)?.0),
+        }
+    }
 }
 
 /// A chosen checkpoint's model on the inference device, and the split it decodes.
 pub(crate) struct CheckpointOnSplit {
     pub plan: RunPlan,
-    pub saved: SavedCheckpoint,
+    pub saved: Weights,
     pub targets: Targets,
     pub device: Device,
     pub model: Wav2Vec2Asr,
@@ -142,8 +183,13 @@ impl ChosenCheckpoint {
     /// No such checkpoint, a tampered one, a tokenizer that cannot be read or fetched.
     pub fn choose(run: &RunDir, root: &Path, which: &str) -> Result<Self, Error> {
         let plan = RunPlan::new(run.experiment()?, root.to_owned())?;
-        let saved = pick_checkpoint(run, &plan, which)?;
-        saved.verify()?;
+        let saved = if which == START {
+            start_weights(run, &plan)?
+        } else {
+            let saved = pick_checkpoint(run, &plan, which)?;
+            saved.verify()?;
+            Weights::Saved(saved)
+        };
         let (tokenizer, _) = setup::tokenizer(&plan.tokenizer, Fetch::Download)?;
         Ok(Self {
             plan,
@@ -163,9 +209,7 @@ impl ChosenCheckpoint {
             tokenizer,
         } = self;
         let device = plan.inference_device(None)?;
-        let model = saved
-            .load_model(Wav2Vec2Asr::new(&plan.model.arch, &device)?)?
-            .valid();
+        let model = saved.load(&plan, &device)?.valid();
         let index = open_split(&plan.data_root, split)?;
         let loader = eval_loader(&plan.experiment, Arc::clone(&index))?;
         let targets = Targets {
@@ -181,6 +225,39 @@ impl ChosenCheckpoint {
             index,
             loader,
         })
+    }
+}
+
+/// `--checkpoint start`: the weights a run started from.
+pub const START: &str = "start";
+
+/// The run's starting weights, located as training located them and checked against the
+/// hash its record holds, so a zero-shot score is of the model the run really fine-tuned.
+fn start_weights(run: &RunDir, plan: &RunPlan) -> Result<Weights, Error> {
+    let model = ModelPlan::locate(plan, Fetch::Download)?;
+    let Some((_, path)) = &model.checkpoint else {
+        return Err(Error::config(
+            "--checkpoint",
+            format!(
+                "run {} starts from a random initialisation (seed {}): it has no starting model to evaluate",
+                run.id.short(),
+                plan.experiment.seed
+            ),
+        ));
+    };
+    let file = model.weights_file();
+    let sha256 = ContentHash::of_file(&file)?;
+    match run.record()?.parent_checkpoint_sha256 {
+        Some(recorded) if recorded != sha256 => Err(Error::Tampered(format!(
+            "{}: the starting checkpoint of run {} changed since it started (sha256 {sha256} != {recorded})",
+            path.display(),
+            run.id.short()
+        ))),
+        Some(_) => Ok(Weights::Start { model, sha256 }),
+        None => Err(Error::NotFound(format!(
+            "run {} has not started yet, so its starting weights are not recorded (`trainer run` it first)",
+            run.id.short()
+        ))),
     }
 }
 
@@ -200,7 +277,7 @@ fn pick_checkpoint(run: &RunDir, plan: &RunPlan, which: &str) -> Result<SavedChe
                 .ok_or_else(|| {
                     Error::config(
                         "--checkpoint",
-                        format!("{step}: expected last, best or step_N"),
+                        format!("{step}: expected last, best, start or step_N"),
                     )
                 })?;
             checkpoint::list(&run.path)?

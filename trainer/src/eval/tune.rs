@@ -104,7 +104,7 @@ pub fn tune_lm(run: &RunDir, root: &Path, options: &TuneOptions) -> Result<Tuned
     eprintln!(
         "tuning the LM weights of run {} (step {}) on {} utterances of `{}`: {} grid points, beam {}",
         run.id.short(),
-        saved.record.step,
+        saved.step(),
         index.utterances.len(),
         options.split,
         points.len(),
@@ -144,7 +144,7 @@ pub fn tune_lm(run: &RunDir, root: &Path, options: &TuneOptions) -> Result<Tuned
         lm: options.lm.clone(),
         lm_sha256,
         split: options.split.clone(),
-        checkpoint_step: saved.record.step,
+        checkpoint_step: saved.step(),
         beam: options.beam,
         greedy_wer,
         grid,

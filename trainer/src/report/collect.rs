@@ -9,7 +9,7 @@ use dialekt_core::manifest::Manifest;
 use dialekt_core::metrics::MetricLine;
 use dialekt_core::report::{
     Best, EvalReport, FullSeries, Headline, OVERVIEW_BUCKETS, RunReport, RunSummary,
-    SCHEMA_VERSION, Series, downsample,
+    SCHEMA_VERSION, Series, StartComparison, downsample,
 };
 use dialekt_core::store::{MANIFEST_FILE, RunDir};
 use parquet::arrow::ProjectionMask;
@@ -142,10 +142,24 @@ fn headline(evaluations: &[EvalReport]) -> Option<Headline> {
         .max_by_key(|e| e.checkpoint_step)
         .or_else(|| evaluations.iter().max_by_key(|e| e.checkpoint_step))?;
     let overall = newest.groups.iter().find(|g| g.category == "overall")?;
+    // The start may have been evaluated only greedily: then the greedy evaluation of the
+    // same checkpoint carries the comparison.
+    let versus_start = std::iter::once(newest)
+        .chain(evaluations.iter().filter(|e| {
+            e.split == newest.split && e.checkpoint_step == newest.checkpoint_step
+        }))
+        .find_map(|e| {
+            let overall = e.versus_start.as_ref()?.iter().find(|d| d.category == "overall")?;
+            Some(StartComparison {
+                decoder: e.decoder.clone(),
+                overall: overall.clone(),
+            })
+        });
     Some(Headline {
         split: newest.split.clone(),
         wer: overall.wer.estimate,
         cer: overall.cer.estimate,
+        versus_start,
     })
 }
 

@@ -108,8 +108,10 @@ pub struct UtteranceRow {
     pub reference_words: u64,
 }
 
-/// Every evaluation directory of a run, in name order; each evaluation decoded otherwise
-/// than greedily is paired with the greedy one of its checkpoint and split, if there is one.
+/// Every evaluation directory of a run, in name order, each paired where its baseline was
+/// evaluated too: one decoded otherwise than greedily with the greedy one of its checkpoint
+/// and split (what the decoder buys), and one of a trained checkpoint with the same decoding
+/// of the run's starting weights, `trainer eval --checkpoint start` (what training buys).
 ///
 /// # Errors
 /// An unreadable or malformed `report.json` / `utterances.parquet` (named).
@@ -118,13 +120,23 @@ pub fn read_all(run_dir: &Path) -> Result<Vec<EvalReport>, Error> {
     let mut reports = Vec::with_capacity(dirs.len());
     for dir in &dirs {
         let mut report = read_one(dir)?;
-        if report.decoder != greedy().label() {
-            let greedy_dir =
-                dir.with_file_name(format!("{}-step_{}", report.split, report.checkpoint_step));
-            if greedy_dir.join("report.json").is_file() {
-                let (_, deltas) = paired_groups(&greedy_dir, dir)?;
-                report.versus_greedy = Some(deltas);
-            }
+        let suffix = dir
+            .file_name()
+            .and_then(|name| parse_eval_dir(name.to_str()?))
+            .map_or("", |(_, _, suffix)| suffix);
+        let sibling = |step: u64, suffix: &str| {
+            let path = dir.with_file_name(format!("{}-step_{step}{suffix}", report.split));
+            path.join("report.json").is_file().then_some(path)
+        };
+        if !suffix.is_empty()
+            && let Some(greedy_dir) = sibling(report.checkpoint_step, "")
+        {
+            report.versus_greedy = Some(paired_groups(&greedy_dir, dir)?.1);
+        }
+        if report.checkpoint_step > 0
+            && let Some(start_dir) = sibling(0, suffix)
+        {
+            report.versus_start = Some(paired_groups(&start_dir, dir)?.1);
         }
         reports.push(report);
     }
@@ -175,6 +187,7 @@ fn read_one(dir: &Path) -> Result<EvalReport, Error> {
         groups,
         worst: worst_utterances(&rows),
         versus_greedy: None,
+        versus_start: None,
     })
 }
 

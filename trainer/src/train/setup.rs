@@ -69,6 +69,15 @@ impl ModelPlan {
         })
     }
 
+    /// The file the starting weights are read from (and hashed by in lineage): a fairseq2
+    /// `.pt`, or the `model.bpk` of a dialekt checkpoint. Empty for a scratch start.
+    #[must_use]
+    pub fn weights_file(&self) -> PathBuf {
+        self.checkpoint.as_ref().map_or_else(PathBuf::new, |(_, path)| {
+            dialekt_checkpoint(path).unwrap_or_else(|| path.clone())
+        })
+    }
+
     /// Builds the model on `device` (seeded first, so a scratch model is reproducible).
     ///
     /// # Errors
@@ -82,15 +91,14 @@ impl ModelPlan {
                 ModelOrigin::Scratch { seed },
             ));
         };
-        let (model, file) = match dialekt_checkpoint(path) {
+        let file = self.weights_file();
+        let model = if file == *path {
+            load(model, &Checkpoint::open(path)?)?
+        } else {
             // A checkpoint of an earlier dialekt run (burnpack), e.g. a pre-training run.
-            Some(file) => {
-                let model = model
-                    .try_load_file(&file)
-                    .map_err(|source| Error::record("loading", &file, source))?;
-                (model, file)
-            }
-            None => (load(model, &Checkpoint::open(path)?)?, path.clone()),
+            model
+                .try_load_file(&file)
+                .map_err(|source| Error::record("loading", &file, source))?
         };
         let model = model.with_deterministic_ids();
         let sha256 = ContentHash::of_file(&file)?;
@@ -107,7 +115,7 @@ impl ModelPlan {
 
 /// The parameters file when `path` is a dialekt checkpoint (`checkpoints/step_N/` or its
 /// `model.bpk`) rather than a fairseq2 `.pt`.
-fn dialekt_checkpoint(path: &Path) -> Option<PathBuf> {
+pub(crate) fn dialekt_checkpoint(path: &Path) -> Option<PathBuf> {
     if path.extension().is_some_and(|e| e == "bpk") {
         return Some(path.to_owned());
     }

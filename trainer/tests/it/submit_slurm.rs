@@ -198,7 +198,7 @@ fn a_real_slurm_runs_a_submitted_two_rank_job_and_a_sweep_to_completion() {
             .output()
             .unwrap()
     };
-    let coral = repo().join("demo/coral");
+    let coral = repo().join("data/tests/fixtures/coral-mini");
     let prepared = trainer(&[
         "data",
         "prepare",

@@ -357,6 +357,10 @@ pub fn evaluation(props: &EvaluationProps) -> Html {
                 }) }
             </div>
             <GroupTable evaluation={evaluation.clone()} />
+            if let Some(deltas) = &evaluation.versus_start {
+                <h3>{ "Against the starting model (zero-shot): paired test" }</h3>
+                { delta_view(deltas, &format!("step {} − zero-shot", evaluation.checkpoint_step), &format!("The weights the run started from (step 0, zero-shot: baseline) and checkpoint step {}, both decoded {}; 95 % paired bootstrap over speakers. Negative: training made it better.", evaluation.checkpoint_step, evaluation.decoder)) }
+            }
             if let Some(deltas) = &evaluation.versus_greedy {
                 <h3>{ "Against greedy decoding: paired test" }</h3>
                 { delta_view(deltas, &format!("{} − greedy", evaluation.decoder), &format!("The same checkpoint decoded greedily (baseline) and {}; 95 % paired bootstrap over speakers. Negative: the decoder is better.", evaluation.decoder)) }

@@ -101,7 +101,13 @@ pub fn runs_page(props: &RunsProps) -> Html {
                 </td>
                 <td class="num">{ format!("{} / {}", run.step, run.max_steps) }</td>
                 <td class="num">{ best_wer(run).map_or_else(|| "—".to_owned(), |w| format!("{w:.2} %")) }</td>
-                <td class="num">{ run.evaluation.as_ref().map_or_else(|| "—".to_owned(), |e| format!("{:.2} / {:.2} % ({})", e.wer, e.cer, e.split)) }</td>
+                <td class="num">{ run.evaluation.as_ref().map_or_else(|| "—".to_owned(), |e| format!("{:.2} / {:.2} % ({})", e.wer, e.cer, e.split)) }
+                    if let Some(start) = run.evaluation.as_ref().and_then(|e| e.versus_start.as_ref()) {
+                        <span class={classes!("versus-start", start.overall.significant().then_some("significant"))} title={format!("overall WER against the run's starting weights (zero-shot, step 0), both decoded {}; 95 % paired bootstrap over speakers", start.decoder)}>
+                            { start_text(&start.overall) }
+                        </span>
+                    }
+                </td>
                 <td>{ run.started_at.clone().unwrap_or_default() }</td>
                 <td><code>{ run.commit.as_deref().map_or("—", |c| &c[..c.len().min(10)]) }</code>{ if run.dirty { " (dirty)" } else { "" } }</td>
             </tr>
@@ -154,4 +160,14 @@ pub fn runs_page(props: &RunsProps) -> Html {
             </div>
         </section>
     }
+}
+
+/// `zero-shot 78.31 % → Δ −54.20 [−60.10, −48.00], significant`: what fine-tuning bought.
+fn start_text(overall: &dialekt_core::report::GroupDelta) -> String {
+    let interval = match (overall.low, overall.high) {
+        (Some(low), Some(high)) => format!(" [{low:+.2}, {high:+.2}]"),
+        _ => String::new(),
+    };
+    let verdict = if overall.significant() { "significant" } else { "not significant" };
+    format!("zero-shot {:.2} % → Δ {:+.2}{interval}, {verdict}", overall.a_wer, overall.delta)
 }

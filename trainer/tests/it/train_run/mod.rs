@@ -48,7 +48,7 @@ pub fn project() -> &'static Path {
         )
         .unwrap();
         fs_err::write(dir.join("tiny.yaml"), EXPERIMENT).unwrap();
-        let coral = repo().join("demo/coral");
+        let coral = repo().join("data/tests/fixtures/coral-mini");
         let prepared = trainer_in(
             &dir,
             &[
