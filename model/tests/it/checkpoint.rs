@@ -60,7 +60,8 @@ struct DemoReference {
 #[test]
 fn the_committed_demo_model_loads_as_fairseq2_loads_it() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let text = fs_err::read_to_string(root.join("model/tests/fixtures/demo/reference.json")).unwrap();
+    let text =
+        fs_err::read_to_string(root.join("model/tests/fixtures/demo/reference.json")).unwrap();
     let reference: DemoReference = serde_json::from_str(&text).unwrap();
     let path = root.join("demo/model/dialekt_demo_ctc.pt");
     assert_eq!(Checkpoint::open(&path).unwrap().layout, Layout::Released);

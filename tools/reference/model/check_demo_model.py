@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--card-dir", type=Path, default=ROOT / "demo/model")
     parser.add_argument("--out", type=Path, default=ROOT / "model/tests/fixtures/demo/reference.json")
     parser.add_argument("--utterances", type=int, default=2)
-    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=0.8)
     args = parser.parse_args()
 
     model, cfg = load_with_card(args.card_dir)

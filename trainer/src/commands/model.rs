@@ -12,11 +12,11 @@ use burn::tensor::Device;
 
 use crate::assets::asset::{ASSETS, Asset, AssetFile, TOKENIZERS, resolve_model};
 use crate::train::setup::dialekt_checkpoint;
-use dialekt_model::{ArchConfig, Wav2Vec2Asr};
 use dialekt_model::backend::{self, Accelerator, BackendName};
 use dialekt_model::checkpoint::{Checkpoint, export, load_model};
 use dialekt_model::pickle::Layout;
 use dialekt_model::weights::expected_tensors;
+use dialekt_model::{ArchConfig, Wav2Vec2Asr};
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {

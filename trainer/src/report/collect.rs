@@ -145,11 +145,17 @@ fn headline(evaluations: &[EvalReport]) -> Option<Headline> {
     // The start may have been evaluated only greedily: then the greedy evaluation of the
     // same checkpoint carries the comparison.
     let versus_start = std::iter::once(newest)
-        .chain(evaluations.iter().filter(|e| {
-            e.split == newest.split && e.checkpoint_step == newest.checkpoint_step
-        }))
+        .chain(
+            evaluations
+                .iter()
+                .filter(|e| e.split == newest.split && e.checkpoint_step == newest.checkpoint_step),
+        )
         .find_map(|e| {
-            let overall = e.versus_start.as_ref()?.iter().find(|d| d.category == "overall")?;
+            let overall = e
+                .versus_start
+                .as_ref()?
+                .iter()
+                .find(|d| d.category == "overall")?;
             Some(StartComparison {
                 decoder: e.decoder.clone(),
                 overall: overall.clone(),

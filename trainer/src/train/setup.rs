@@ -73,9 +73,11 @@ impl ModelPlan {
     /// `.pt`, or the `model.bpk` of a dialekt checkpoint. Empty for a scratch start.
     #[must_use]
     pub fn weights_file(&self) -> PathBuf {
-        self.checkpoint.as_ref().map_or_else(PathBuf::new, |(_, path)| {
-            dialekt_checkpoint(path).unwrap_or_else(|| path.clone())
-        })
+        self.checkpoint
+            .as_ref()
+            .map_or_else(PathBuf::new, |(_, path)| {
+                dialekt_checkpoint(path).unwrap_or_else(|| path.clone())
+            })
     }
 
     /// Builds the model on `device` (seeded first, so a scratch model is reproducible).

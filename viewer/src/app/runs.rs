@@ -168,6 +168,13 @@ fn start_text(overall: &dialekt_core::report::GroupDelta) -> String {
         (Some(low), Some(high)) => format!(" [{low:+.2}, {high:+.2}]"),
         _ => String::new(),
     };
-    let verdict = if overall.significant() { "significant" } else { "not significant" };
-    format!("zero-shot {:.2} % → Δ {:+.2}{interval}, {verdict}", overall.a_wer, overall.delta)
+    let verdict = if overall.significant() {
+        "significant"
+    } else {
+        "not significant"
+    };
+    format!(
+        "zero-shot {:.2} % → Δ {:+.2}{interval}, {verdict}",
+        overall.a_wer, overall.delta
+    )
 }

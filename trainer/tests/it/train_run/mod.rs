@@ -1,11 +1,12 @@
 //! `trainer run`, `eval` and `reproduce` end to end through the real binary, on the
-//! committed synthetic demo corpus with a tiny model, one module per scenario:
+//! committed 35-row synthetic test corpus with a tiny model, one module per scenario:
 //! [`decoding`] (LM decoding beside greedy, on stored logits too), [`record`] (a run is recorded completely and never redone, or says what it lacks),
 //! [`resume`] (two runs compute identical metrics and weights; a run stopped at a step that
 //! is not a checkpoint, or killed with SIGKILL at an arbitrary moment, resumes to
 //! bit-identical weights and metrics), [`reproduce`] (a run re-runs bit-identically, also
-//! from an older commit's rebuilt trainer, and changed inputs are named) and [`gang`]
-//! (data-parallel training equals one process).
+//! from an older commit's rebuilt trainer, and changed inputs are named), [`gang`]
+//! (data-parallel training equals one process) and [`start`] (fine-tuning from an exported
+//! checkpoint, scored against its zero-shot start).
 
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
@@ -15,6 +16,7 @@ mod gang;
 mod record;
 mod reproduce;
 mod resume;
+mod start;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -28,7 +30,7 @@ use crate::support::{repo, stderr, stdout, trainer_in};
 
 pub const EXPERIMENT: &str = include_str!("../../fixtures/train/tiny.yaml");
 
-/// A project with the demo corpus prepared, the demo tokenizer and the tiny experiment;
+/// A project with the test corpus prepared, the demo tokenizer and the tiny experiment;
 /// made once per test binary.
 pub fn project() -> &'static Path {
     static PROJECT: OnceLock<PathBuf> = OnceLock::new();
