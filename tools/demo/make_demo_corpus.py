@@ -71,6 +71,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import soundfile as sf
 
+from coral_schema import schema, synthetic_row
+
 ROOT = Path(__file__).resolve().parents[2]
 RATE_HZ = 16_000
 ROW_GROUP_SIZE = 64
@@ -521,32 +523,6 @@ def flac_bytes(audio: np.ndarray) -> bytes:
     return data
 
 
-def schema() -> pa.Schema:
-    return pa.schema(
-        [
-            ("id_recording", pa.string()),
-            ("id_sentence", pa.string()),
-            ("id_speaker", pa.string()),
-            ("text", pa.string()),
-            ("location", pa.string()),
-            ("location_roomdim", pa.string()),
-            ("noise_level", pa.string()),
-            ("noise_type", pa.string()),
-            ("source_url", pa.string()),
-            ("age", pa.int64()),
-            ("gender", pa.string()),
-            ("dialect", pa.string()),
-            ("country_birth", pa.string()),
-            ("validated", pa.string()),
-            ("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
-            ("asr_prediction", pa.string()),
-            ("asr_validation_model", pa.string()),
-            ("asr_wer", pa.float64()),
-            ("asr_cer", pa.float64()),
-        ]
-    )
-
-
 # --------------------------------------------------------------------------------------
 # Corpora
 # --------------------------------------------------------------------------------------
@@ -604,28 +580,18 @@ def render(job: Job) -> dict:
     speaker = job.speaker
     audio = finish(synthesize(job.text, speaker), speaker, rng)
     recording = f"rec_{speaker.id}_{job.utterance:03d}"
-    return {
-        "id_recording": recording,
-        "id_sentence": job.sentence_id,
-        "id_speaker": speaker.id,
-        "text": job.text,
-        "location": "synthetic",
-        "location_roomdim": "0x0x0",
-        "noise_level": "" if speaker.snr_db is None else f"{speaker.snr_db:.0f}",
-        "noise_type": "none" if speaker.snr_db is None else "white noise",
-        "source_url": "",
-        "age": speaker.age,
-        "gender": speaker.gender,
-        "dialect": speaker.dialect,
-        "country_birth": "DK",
-        "validated": "rejected" if job.rejected else "validated",
-        "audio": {"bytes": flac_bytes(audio), "path": f"{recording}.flac"},
-        "asr_prediction": job.text.lower(),
-        "asr_validation_model": "none (synthetic)",
-        "asr_wer": 0.0,
-        "asr_cer": 0.0,
-        "_seconds": len(audio) / RATE_HZ,
-    }
+    row = synthetic_row(
+        recording=recording,
+        sentence_id=job.sentence_id,
+        speaker=speaker,
+        text=job.text,
+        country_birth="DK",
+        rejected=job.rejected,
+        audio=flac_bytes(audio),
+        extension="flac",
+    )
+    row["_seconds"] = len(audio) / RATE_HZ
+    return row
 
 
 def main() -> None:

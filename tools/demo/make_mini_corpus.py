@@ -33,6 +33,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import soundfile as sf
 
+from coral_schema import schema, synthetic_row
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20_251_124
 
@@ -131,32 +133,6 @@ def wav_bytes(audio: np.ndarray, speaker: Speaker) -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def schema() -> pa.Schema:
-    return pa.schema(
-        [
-            ("id_recording", pa.string()),
-            ("id_sentence", pa.string()),
-            ("id_speaker", pa.string()),
-            ("text", pa.string()),
-            ("location", pa.string()),
-            ("location_roomdim", pa.string()),
-            ("noise_level", pa.string()),
-            ("noise_type", pa.string()),
-            ("source_url", pa.string()),
-            ("age", pa.int64()),
-            ("gender", pa.string()),
-            ("dialect", pa.string()),
-            ("country_birth", pa.string()),
-            ("validated", pa.string()),
-            ("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
-            ("asr_prediction", pa.string()),
-            ("asr_validation_model", pa.string()),
-            ("asr_wer", pa.float64()),
-            ("asr_cer", pa.float64()),
-        ]
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data/tests/fixtures/coral-mini")
@@ -175,27 +151,16 @@ def main() -> None:
                 audio = add_noise_and_padding(synthesize(text, speaker, workdir), speaker, rng)
                 recording = f"rec_{speaker.id}_{u:02d}"
                 rows[speaker.split].append(
-                    {
-                        "id_recording": recording,
-                        "id_sentence": f"sent_{sentence_id:04d}",
-                        "id_speaker": speaker.id,
-                        "text": text,
-                        "location": "synthetic",
-                        "location_roomdim": "0x0x0",
-                        "noise_level": "" if speaker.snr_db is None else f"{speaker.snr_db:.0f}",
-                        "noise_type": "none" if speaker.snr_db is None else "white noise",
-                        "source_url": "",
-                        "age": speaker.age,
-                        "gender": speaker.gender,
-                        "dialect": speaker.dialect,
-                        "country_birth": speaker.country_birth,
-                        "validated": "rejected" if (speaker.id, u) in REJECTED else "validated",
-                        "audio": {"bytes": wav_bytes(audio, speaker), "path": f"{recording}.wav"},
-                        "asr_prediction": text.lower(),
-                        "asr_validation_model": "none (synthetic)",
-                        "asr_wer": 0.0,
-                        "asr_cer": 0.0,
-                    }
+                    synthetic_row(
+                        recording=recording,
+                        sentence_id=f"sent_{sentence_id:04d}",
+                        speaker=speaker,
+                        text=text,
+                        country_birth=speaker.country_birth,
+                        rejected=(speaker.id, u) in REJECTED,
+                        audio=wav_bytes(audio, speaker),
+                        extension="wav",
+                    )
                 )
     out = args.out / "read_aloud"
     out.mkdir(parents=True, exist_ok=True)

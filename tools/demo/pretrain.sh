@@ -24,17 +24,17 @@ trainer=${TRAINER:-${CARGO_TARGET_DIR:-target}/debug/trainer}
 "$trainer" data prepare --coral data/pretrain-coral --out data/pretrain
 # The last checkpoint of a run (the schedule's lowest learning rate).
 last_checkpoint() {
-  ls -d "runs/$1/checkpoints"/step_* | sort -t_ -k2 -n | tail -1
+  ls -d "runs/$1"*/checkpoints/step_* | sort -t_ -k2 -n | tail -1
 }
 # Stage 1 from scratch; stage 2 continues from its last checkpoint (a dialekt checkpoint as
 # `model.path`) with a second schedule and without LayerDrop and FFN dropout: from scratch
 # the small model underfits, and a fresh warm-up lets it leave stage 1's plateau.
 "$trainer" run tools/demo/pretrain.yaml "$@"
-stage1=$("$trainer" runs init tools/demo/pretrain.yaml "$@")
+stage1=$("$trainer" runs init tools/demo/pretrain.yaml "$@" | awk '{print $3}')
 continue=(--set "model.path=$(last_checkpoint "$stage1")" --set regime.num_steps=3000
   --set model.config_overrides.encoder_config.layer_drop_p=0.0
   --set model.config_overrides.encoder_config.ffn_inner_dropout_p=0.0 "$@")
 "$trainer" run tools/demo/pretrain.yaml "${continue[@]}"
-stage2=$("$trainer" runs init tools/demo/pretrain.yaml "${continue[@]}")
+stage2=$("$trainer" runs init tools/demo/pretrain.yaml "${continue[@]}" | awk '{print $3}')
 "$trainer" model export "$(last_checkpoint "$stage2")" demo/model/dialekt_demo_ctc.pt
 echo "pretrained $stage1 → $stage2; exported $(last_checkpoint "$stage2") to demo/model/dialekt_demo_ctc.pt"

@@ -49,7 +49,8 @@ pub enum RunsCommand {
         store: StoreArgs,
     },
     /// Record a run without training it: resolve the config, hash the data, capture code
-    /// and environment, and create `runs/<id>/`. Prints the run id.
+    /// and environment, and create `runs/<id>/`. Prints `created run <short id> (<dir>)`
+    /// (`exists ` for a run already recorded).
     Init {
         #[command(flatten)]
         input: ExperimentArgs,
