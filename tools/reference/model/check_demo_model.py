@@ -73,10 +73,7 @@ def main() -> None:
     model.eval()
     ids, wavs = test_audio(args.utterances, args.seconds)
     normalised = [common.normalise(torch.from_numpy(w)) for w in wavs]
-    lengths = [len(w) for w in normalised]
-    seqs = torch.zeros(len(normalised), max(lengths))
-    for i, w in enumerate(normalised):
-        seqs[i, : len(w)] = w
+    seqs, lengths = common.pad(normalised)
     with torch.no_grad():
         _, logits, layout = common.forward(model, seqs, lengths, None)
     sp = spm.SentencePieceProcessor(model_file=str(ROOT / "demo/tokenizer/demo_char.model"))

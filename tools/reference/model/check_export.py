@@ -37,10 +37,7 @@ def main() -> int:
     model.eval()
 
     wavs = [torch.tensor(w, dtype=torch.float32) for w in reference["audio"]]
-    lengths = [len(w) for w in wavs]
-    seqs = torch.zeros(len(wavs), max(lengths))
-    for i, w in enumerate(wavs):
-        seqs[i, : len(w)] = w
+    seqs, lengths = common.pad(wavs)
     with torch.no_grad():
         _, logits, layout = common.forward(model, seqs, lengths, None)
 

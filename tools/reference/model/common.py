@@ -131,6 +131,15 @@ def batch(lengths: list[int], seed: int) -> tuple[torch.Tensor, list[torch.Tenso
     return seqs, wavs
 
 
+def pad(wavs: list[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
+    """A zero-padded `[N, max length]` batch of waveforms and their lengths."""
+    lengths = [len(w) for w in wavs]
+    seqs = torch.zeros(len(wavs), max(lengths))
+    for i, w in enumerate(wavs):
+        seqs[i, : len(w)] = w
+    return seqs, lengths
+
+
 def forward(model, seqs: torch.Tensor, lengths: list[int], targets: list[list[int]] | None):
     """Logits (and the sum CTC loss when targets are given), fairseq2's own forward."""
     layout = BatchLayout.of(seqs, lengths)
