@@ -10,6 +10,21 @@ fn flex_or_first() -> burn::tensor::Device {
     cpu_devices().pop().unwrap().1.without_autodiff()
 }
 
+/// The checkpoint at `path` loaded for `arch` by our loader, run on `audio`.
+#[allow(clippy::unwrap_used)] // a test helper: a panic is a test failure
+fn forward_file(
+    path: &std::path::Path,
+    arch: dialekt_model::ArchConfig,
+    audio: &[Vec<f32>],
+) -> dialekt_model::CtcOutput {
+    let device = flex_or_first();
+    let loaded = load_model(path, Some(arch), &device).unwrap();
+    loaded
+        .model
+        .forward(&loaded.arch, &AudioBatch::from_waveforms(audio, &device))
+        .unwrap()
+}
+
 #[test]
 fn released_and_finetuned_layouts_load_the_same_model() {
     let dir = tiny_dir();
@@ -33,14 +48,7 @@ fn released_and_finetuned_layouts_load_the_same_model() {
     arch.num_encoder_attn_heads = reference.config.num_encoder_attn_heads;
     assert_eq!(arch, reference.config);
 
-    let loaded = load_model(&dir.join("finetuned"), Some(arch), &device).unwrap();
-    let out = loaded
-        .model
-        .forward(
-            &loaded.arch,
-            &AudioBatch::from_waveforms(&reference.audio, &device),
-        )
-        .unwrap();
+    let out = forward_file(&dir.join("finetuned"), arch, &reference.audio);
     assert!(max_logit_delta(out.logits, &reference.logits) <= 1e-4);
 }
 
@@ -65,15 +73,7 @@ fn the_committed_demo_model_loads_as_fairseq2_loads_it() {
     let reference: DemoReference = serde_json::from_str(&text).unwrap();
     let path = root.join("demo/model/dialekt_demo_ctc.pt");
     assert_eq!(Checkpoint::open(&path).unwrap().layout, Layout::Released);
-    let device = flex_or_first();
-    let loaded = load_model(&path, Some(reference.config), &device).unwrap();
-    let out = loaded
-        .model
-        .forward(
-            &loaded.arch,
-            &AudioBatch::from_waveforms(&reference.audio, &device),
-        )
-        .unwrap();
+    let out = forward_file(&path, reference.config, &reference.audio);
     assert_eq!(out.frame_lengths, reference.frame_lengths);
     let delta = max_logit_delta(out.logits, &reference.logits);
     assert!(delta <= 1e-3, "max |logit - fairseq2's| = {delta}");
