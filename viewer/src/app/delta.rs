@@ -29,7 +29,7 @@ pub fn delta_view(deltas: &[GroupDelta], title: &str, caption: &str) -> Html {
                         <tr class={classes!(d.significant().then_some("significant"))}>
                             <td class="label">{ d.label.clone() }</td><td class="num">{ d.utterances }</td>
                             <td class="num">{ format!("{:.2} %", d.a_wer) }</td><td class="num">{ format!("{:.2} %", d.b_wer) }</td>
-                            <td class="num">{ match (d.low, d.high) { (Some(l), Some(h)) => format!("{:+.2} [{l:+.2}, {h:+.2}]", d.delta), _ => format!("{:+.2}", d.delta) } }</td>
+                            <td class="num">{ delta_text(d) }</td>
                             <td class="num">{ d.p_value.map_or_else(|| "—".to_owned(), |p| format!("{p:.3}")) }</td>
                             <td>{ if d.significant() { "yes" } else { "no" } }</td>
                         </tr>
@@ -37,5 +37,13 @@ pub fn delta_view(deltas: &[GroupDelta], title: &str, caption: &str) -> Html {
                 </tbody>
             </table>
         </>
+    }
+}
+
+/// `−14.42 [−24.90, −4.18]`: a WER delta with its interval, where there is one.
+pub fn delta_text(d: &GroupDelta) -> String {
+    match (d.low, d.high) {
+        (Some(l), Some(h)) => format!("{:+.2} [{l:+.2}, {h:+.2}]", d.delta),
+        _ => format!("{:+.2}", d.delta),
     }
 }

@@ -6,6 +6,7 @@ use dialekt_core::report::Index;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::delta::delta_text;
 use super::{js, short};
 use crate::route::{ChartOptions, Route, SortKey, TableOptions};
 use crate::table::{best_wer, rows, status_name};
@@ -164,17 +165,14 @@ pub fn runs_page(props: &RunsProps) -> Html {
 
 /// `zero-shot 78.31 % → Δ −54.20 [−60.10, −48.00], significant`: what fine-tuning bought.
 fn start_text(overall: &dialekt_core::report::GroupDelta) -> String {
-    let interval = match (overall.low, overall.high) {
-        (Some(low), Some(high)) => format!(" [{low:+.2}, {high:+.2}]"),
-        _ => String::new(),
-    };
     let verdict = if overall.significant() {
         "significant"
     } else {
         "not significant"
     };
     format!(
-        "zero-shot {:.2} % → Δ {:+.2}{interval}, {verdict}",
-        overall.a_wer, overall.delta
+        "zero-shot {:.2} % → Δ {}, {verdict}",
+        overall.a_wer,
+        delta_text(overall)
     )
 }
