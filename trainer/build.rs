@@ -1,5 +1,6 @@
 //! Records the facts about this build that enter every run's environment lock: the
-//! compiler, the target and the exact dependency lock file.
+//! compiler, the target and the exact dependency lock file; and how optimised it is,
+//! which `trainer --version`, `trainer submit` and the benchmarks report.
 
 use std::process::Command;
 
@@ -35,6 +36,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH_USE_PYTORCH");
 
     println!("cargo:rustc-env=DIALEKT_FEATURES={}", features().join(","));
+    for (ours, cargos) in [
+        ("DIALEKT_OPT_LEVEL", "OPT_LEVEL"),
+        ("DIALEKT_PROFILE", "PROFILE"),
+    ] {
+        let value = std::env::var(cargos).unwrap_or_else(|_| "unknown".to_owned());
+        println!("cargo:rustc-env={ours}={value}");
+    }
 
     #[cfg(feature = "distributed")]
     compile_gang_shim();

@@ -19,8 +19,9 @@ export OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" RAYON_NUM_THREADS="
 export GLOO_SOCKET_IFNAME="${GLOO_SOCKET_IFNAME:-lo}"
 torch_env=$(./dev env)
 eval "$torch_env"
-cargo build -q -p dialekt-trainer --features distributed
-trainer="${CARGO_TARGET_DIR:-target}/debug/trainer"
+cargo build --release -q -p dialekt-trainer --features distributed
+trainer="${CARGO_TARGET_DIR:-target}/release/trainer"
+echo "build: $("$trainer" --version)"
 "$trainer" data prepare --coral demo/coral --out data/demo > /dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

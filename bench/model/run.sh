@@ -4,7 +4,8 @@
 #
 #   bench/model/run.sh [threads]        (default 2)
 #
-# Dev profile on purpose: dependencies (burn, libtorch glue) are built with opt-level 3 there.
+# The release profile: our crates optimised too (burn's generic kernels are instantiated in
+# them), as in the binary `./dev demo` and `trainer submit` jobs run.
 # Needs: /work/venvs/ref (fairseq2 0.6), libtorch 2.9 for burn-tch (see .ci/run for the env).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +14,8 @@ REF_PY="${DIALEKT_REF_PYTHON:-/work/venvs/ref/bin/python}"
 export OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" RAYON_NUM_THREADS="$THREADS"
 
 # libtest prints "test <name> ... " before the test's own stdout line: take the JSON.
-ours=$(cargo test -p dialekt-model --test it bench \
+echo "build: release profile (cargo test --release), opt-level 3"
+ours=$(cargo test --release -p dialekt-model --test it bench \
   -- --ignored --nocapture --test-threads 1 2>/dev/null | grep -o '{"impl".*}' | head -1)
 theirs=$("$REF_PY" bench/model/fairseq2_step.py --threads "$THREADS" 2>/dev/null | grep '^{"impl"')
 echo "$ours"

@@ -16,8 +16,9 @@ REF_PY="${DIALEKT_REF_PYTHON:-/work/venvs/ref/bin/python}"
 export OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" RAYON_NUM_THREADS="$THREADS"
 torch_env=$(./dev env)
 eval "$torch_env"
-cargo build -q -p dialekt-trainer
-trainer="${CARGO_TARGET_DIR:-target}/debug/trainer"
+cargo build --release -q -p dialekt-trainer
+trainer="${CARGO_TARGET_DIR:-target}/release/trainer"
+echo "build: $("$trainer" --version)"
 "$trainer" data prepare --coral demo/coral --out data/demo > /dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

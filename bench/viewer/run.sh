@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 eval "$(./dev env)"
 ./dev viewer > /dev/null
-# The timed part is the browser's; the dev profile (dependencies optimised) shared with
-# ./dev test spares a release build of libtorch bindings.
-cargo build -q -p dialekt-trainer
-trainer=${CARGO_TARGET_DIR:-target}/debug/trainer
+# The timed part is the browser's and the server's: the optimised build users serve with.
+cargo build --release -q -p dialekt-trainer
+trainer=${CARGO_TARGET_DIR:-target}/release/trainer
+echo "build: $("$trainer" --version)"
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -17,8 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-python3}
-trainer=${TRAINER:-${CARGO_TARGET_DIR:-target}/debug/trainer}
-[ -x "$trainer" ] || cargo build -q -p dialekt-trainer
+trainer=${TRAINER:-${CARGO_TARGET_DIR:-target}/release/trainer}
+[ -x "$trainer" ] || cargo build --release -q -p dialekt-trainer
 
 "$PYTHON" tools/demo/make_demo_corpus.py --corpus pretrain --out data/pretrain-coral
 "$trainer" data prepare --coral data/pretrain-coral --out data/pretrain

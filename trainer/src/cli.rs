@@ -7,12 +7,17 @@ use clap::{Parser, Subcommand};
 
 use crate::commands;
 
-/// `trainer --version`: the crate version and the features built in, which decide the
-/// backends a config may name (and which `reproduce` gives a rebuilt trainer).
+/// `trainer --version`: the crate version, the features built in, which decide the
+/// backends a config may name (and which `reproduce` gives a rebuilt trainer), and the
+/// build's optimisation, which decides how fast a step is.
 const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (features: ",
     env!("DIALEKT_FEATURES"),
+    "; ",
+    env!("DIALEKT_PROFILE"),
+    " profile, opt-level ",
+    env!("DIALEKT_OPT_LEVEL"),
     ")"
 );
 

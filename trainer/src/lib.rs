@@ -3,7 +3,8 @@
 //! The library is layered; each module uses only those listed before it (the test
 //! `architecture` in `tests/it` holds every crate to an acyclic module graph):
 //!
-//! - [`error`], [`progress`], [`cache`]: the trainer's error type and small utilities;
+//! - [`error`], [`progress`], [`cache`], [`build_info`]: the trainer's error type and small
+//!   utilities;
 //! - [`assets`]: released models and tokenizers, found in a cache or downloaded;
 //! - [`plan`]: an experiment resolved into what a run uses ([`plan::RunPlan`]);
 //! - [`distributed`], [`submit`]: data-parallel gangs, and batch jobs for Slurm and LSF;
@@ -17,6 +18,7 @@
 //! typed [`Error`] so that callers (tests, benches) can match on it.
 
 pub mod assets;
+pub mod build_info;
 pub mod cache;
 pub mod cli;
 pub mod commands;

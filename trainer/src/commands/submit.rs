@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 use dialekt_core::atomic::{write_atomic, write_json_atomic};
 
+use crate::build_info;
 use crate::commands::config::ExperimentArgs;
 use crate::plan::ExperimentSource;
 use crate::recording::timestamp;
@@ -49,6 +50,9 @@ pub struct SubmitArgs {
     /// Write the job script and print it, without submitting.
     #[arg(long)]
     pub dry_run: bool,
+    /// Submit even from an unoptimised (dev-profile) trainer, whose steps are slower.
+    #[arg(long)]
+    pub allow_unoptimised_build: bool,
 }
 
 impl SubmitArgs {
@@ -56,6 +60,7 @@ impl SubmitArgs {
     /// An invalid experiment or sweep element (named), resources the scheduler's script
     /// cannot express, a failed submission (with the scheduler's message).
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        self.check_build()?;
         let source = self.input.source();
         let (resolved, root) = (source.resolve()?, source.project_root());
         let elements = grid(&self.sweep)?;
@@ -108,6 +113,26 @@ impl SubmitArgs {
         )?;
         writeln!(out, "  follow it with `trainer runs list`")?;
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The job execs this very binary for hours on a cluster's GPUs: refuse to spend them
+    /// on an unoptimised build unless asked. A dry run only warns, as nothing is queued.
+    fn check_build(&self) -> anyhow::Result<()> {
+        if build_info::is_optimised() || self.allow_unoptimised_build {
+            return Ok(());
+        }
+        let advice = format!(
+            "this trainer is an unoptimised build ({}), whose training steps are markedly \
+             slower: build the optimised one with `./dev cargo build --release -p \
+             dialekt-trainer` and submit with target/release/trainer, or pass \
+             --allow-unoptimised-build",
+            build_info::describe()
+        );
+        if self.dry_run {
+            eprintln!("warning: {advice}");
+            return Ok(());
+        }
+        anyhow::bail!("{advice}")
     }
 
     /// Every element must resolve to a valid experiment now, not hours later in a queue.

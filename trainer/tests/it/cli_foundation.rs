@@ -223,3 +223,37 @@ fn runs_init_without_data_says_how_to_prepare_it() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_unoptimised_trainer_refuses_to_submit_a_job_and_says_which_to_build() {
+    let project = tempfile::tempdir().unwrap();
+    write(&project.path().join("exp.yaml"), "model:\n  arch: 300m\n");
+    let out = trainer(
+        project.path(),
+        &["submit", "exp.yaml", "--scheduler", "slurm"],
+        project.path(),
+    );
+    let version = trainer(project.path(), &["--version"], project.path());
+    if dialekt_trainer::build_info::is_optimised() {
+        // `cargo test --release`: nothing to refuse (the job would fail on later checks).
+        assert!(stdout(&version).contains("release profile"));
+        return;
+    }
+    assert!(!out.status.success());
+    for needed in [
+        "unoptimised build",
+        "--release",
+        "--allow-unoptimised-build",
+    ] {
+        assert!(stderr(&out).contains(needed), "{needed}: {}", stderr(&out));
+    }
+    assert!(
+        !project.path().join("runs/.jobs").exists(),
+        "nothing queued"
+    );
+    assert!(
+        stdout(&version).contains("opt-level 0"),
+        "{}",
+        stdout(&version)
+    );
+}

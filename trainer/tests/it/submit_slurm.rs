@@ -217,6 +217,8 @@ fn a_real_slurm_runs_a_submitted_two_rank_job_and_a_sweep_to_completion() {
             "slurm",
             "--walltime",
             "0:15",
+            // The test build is the dev profile; jobs of real runs come from --release.
+            "--allow-unoptimised-build",
         ];
         args.extend_from_slice(extra);
         let output = trainer(&args);
